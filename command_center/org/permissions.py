@@ -1,0 +1,90 @@
+"""The one permission layer: which rows a user may see, and which actions a role may take.
+
+Every model that users list or open declares a `SCOPE = ScopeSpec(...)` naming the lookup to
+its region path and/or its department. `visible(qs, user)` applies it; a row outside the scope
+is never listed and its detail is a 404 (`get_visible_or_404`), so ids cannot be probed.
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from .models import Role
+from .scope import ScopeSpec
+
+# Roles whose scope is a department rather than a region.
+DEPARTMENT_ROLES = frozenset({Role.DEPARTMENT_STAFF, Role.DATA_OFFICER})
+
+
+def _spec(model) -> ScopeSpec:
+    spec = getattr(model, "SCOPE", None)
+    if spec is None:
+        raise TypeError(f"{model.__name__} declares no SCOPE; it cannot be shown to users")
+    return spec
+
+
+def scope_q(model, user) -> Q | None:
+    """The filter for `user` on `model`: None means everything, Q(pk__in=[]) nothing."""
+    nothing = Q(pk__in=[])
+    if user is None or not user.is_authenticated or not user.is_active:
+        return nothing
+    if user.is_superuser or user.role == Role.ADMIN:
+        return None
+    spec = _spec(model)
+    if user.role in DEPARTMENT_ROLES:
+        if user.department_id is None:
+            return nothing
+        if spec.department:
+            return Q(**{spec.department: user.department_id})
+        return nothing
+    if user.region_id is None or not spec.region_path:
+        return nothing
+    return Q(**{f"{spec.region_path}__startswith": user.region.path})
+
+
+def visible(queryset: QuerySet, user) -> QuerySet:
+    q = scope_q(queryset.model, user)
+    if q is None:
+        return queryset
+    queryset = queryset.filter(q)
+    if _spec(queryset.model).distinct and user.role in DEPARTMENT_ROLES:
+        queryset = queryset.distinct()
+    return queryset
+
+
+def get_visible_or_404(queryset: QuerySet, user, **lookup):
+    try:
+        return visible(queryset, user).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("Not found, or not within your scope."))
+
+
+# Actions: each app registers which roles may take its actions, in its AppConfig.ready().
+_ACTIONS: dict[str, frozenset[str]] = {}
+
+
+def register_action(name: str, roles: Iterable[str]) -> None:
+    _ACTIONS[name] = frozenset(roles)
+
+
+def roles_for(name: str) -> frozenset[str]:
+    try:
+        return _ACTIONS[name]
+    except KeyError:
+        raise KeyError(f"unknown action {name!r}; register it first") from None
+
+
+def can(user, action: str) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser or user.role == Role.ADMIN:
+        return True
+    return user.role in roles_for(action)
+
+
+def require(user, action: str) -> None:
+    if not can(user, action):
+        raise PermissionDenied(_("Your role may not do this."))

@@ -1,0 +1,44 @@
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from command_center.org.models import Role
+
+from .services import ALL_GROUP
+
+
+def wall_groups_for(user) -> list[str]:
+    """The one group a user's wall listens to: the whole city for admins, else their scope."""
+    if user.is_superuser or user.role == Role.ADMIN:
+        return [ALL_GROUP]
+    if user.role in (Role.DEPARTMENT_STAFF, Role.DATA_OFFICER):
+        return [f"dept-{user.department_id}"] if user.department_id else []
+    return [f"region-{user.region.code}"] if user.region_id else []
+
+
+class WallConsumer(AsyncJsonWebsocketConsumer):
+    """Pushes outbox events of the user's scope; the page applies them over its snapshot."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.groups_joined = await database_sync_to_async(wall_groups_for)(user)
+        if not self.groups_joined:
+            await self.close(code=4403)
+            return
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "groups": self.groups_joined})
+
+    async def disconnect(self, code):
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def wall_event(self, event):
+        await self.send_json({k: v for k, v in event.items()} | {"type": "event"})

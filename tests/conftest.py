@@ -1,0 +1,86 @@
+"""Fixtures shared by every test: the demo city in the real PostGIS test database, and role users.
+
+Role users follow Healthchecks' habit: `alice` works inside the scope under test, `charlie` is an
+outsider who must be refused.
+"""
+
+import pytest
+from django.core.management import call_command
+
+from command_center.org.models import Department, Region, Role, User
+
+
+def _ensure_demo_city():
+    if not Region.objects.filter(code="329900000000").exists():
+        call_command("load_demo_city", quiet=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        _ensure_demo_city()
+
+
+@pytest.fixture
+def city(db):
+    """The demo city (reloaded if a transactional test flushed it)."""
+    _ensure_demo_city()
+    return Region.objects.get(code="329900000000")
+
+
+@pytest.fixture
+def jiangcheng(city):
+    return Region.objects.get(code="329902000000")
+
+
+@pytest.fixture
+def haigang(city):
+    return Region.objects.get(code="329903000000")
+
+
+def make_user(username, role, *, region=None, department=None, **extra):
+    user = User.objects.create_user(
+        username=username, password="Test-pass-2026", role=role, region=region, department=department, **extra
+    )
+    return user
+
+
+@pytest.fixture
+def alice(jiangcheng):
+    """Dispatcher of 江城区."""
+    return make_user("alice", Role.DISPATCHER, region=jiangcheng)
+
+
+@pytest.fixture
+def charlie(haigang):
+    """Dispatcher of 海港区: an outsider to 江城区."""
+    return make_user("charlie", Role.DISPATCHER, region=haigang)
+
+
+@pytest.fixture
+def cg_staff(city):
+    return make_user("cg_staff", Role.DEPARTMENT_STAFF, department=Department.objects.get(code="329900-CG"))
+
+
+@pytest.fixture
+def jt_staff(city):
+    return make_user("jt_staff", Role.DEPARTMENT_STAFF, department=Department.objects.get(code="329900-JT"))
+
+
+@pytest.fixture
+def admin_user(city):
+    return make_user("root", Role.ADMIN, region=city, is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def private_redis(settings):
+    """A real Redis of the test's own; the channel layer points at it."""
+    from tests.redis_server import PrivateRedis
+
+    server = PrivateRedis()
+    server.start()
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [server.url]}}
+    }
+    yield server
+    server.stop()

@@ -1,0 +1,75 @@
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from command_center.org import permissions as perms
+from command_center.org.models import Department, Region, Role
+from grid.models import Grid
+
+pytestmark = pytest.mark.django_db
+
+
+def api(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_region_detail_inside_scope_is_shown_and_outside_is_404(alice, charlie):
+    town = Region.objects.filter(parent__code="329902000000").first()
+    url = reverse("region-detail", args=[town.pk])
+    assert api(alice).get(url).status_code == 200
+    response = api(charlie).get(url)
+    assert response.status_code == 404
+
+
+def test_region_list_never_shows_rows_outside_scope(alice):
+    response = api(alice).get(reverse("region-list"), {"limit": 500})
+    codes = {row["code"] for row in response.json()["results"]}
+    assert "329902000000" in codes
+    assert all(code.startswith("329902") for code in codes)
+    # the district, its 4 towns and 16 communities
+    assert response.json()["count"] == 1 + 4 + 16
+
+
+def test_department_staff_see_only_their_department(cg_staff):
+    other = Department.objects.get(code="329900-JT")
+    assert api(cg_staff).get(reverse("department-detail", args=[other.pk])).status_code == 404
+    listed = api(cg_staff).get(reverse("department-list")).json()["results"]
+    assert [row["code"] for row in listed] == ["329900-CG"]
+
+
+def test_anonymous_is_refused(city):
+    assert APIClient().get(reverse("region-list")).status_code in (401, 403)
+
+
+def test_user_without_scope_sees_nothing(city):
+    from tests.conftest import make_user
+
+    nobody = make_user("nobody", Role.LEADER)
+    assert perms.visible(Region.objects.all(), nobody).count() == 0
+
+
+def test_visible_grids_follow_region_prefix(alice, charlie):
+    assert perms.visible(Grid.objects.all(), alice).count() == 160
+    assert not perms.visible(Grid.objects.filter(code__startswith="329902"), charlie).exists()
+
+
+def test_actions_are_checked_per_role(alice, cg_staff, admin_user):
+    perms.register_action("test.dispatch", {Role.DISPATCHER})
+    assert perms.can(alice, "test.dispatch")
+    assert not perms.can(cg_staff, "test.dispatch")
+    assert perms.can(admin_user, "test.dispatch")
+    with pytest.raises(KeyError):
+        perms.can(alice, "test.never-registered")
+
+
+def test_me_endpoint_names_role_and_scope(alice):
+    body = api(alice).get(reverse("me")).json()
+    assert body["role"] == "dispatcher"
+    assert body["region"]["code"] == "329902000000"
+
+
+def test_list_queries_do_not_grow_with_rows(alice, django_assert_max_num_queries):
+    with django_assert_max_num_queries(4):
+        api(alice).get(reverse("department-list"), {"limit": 200})

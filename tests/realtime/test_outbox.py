@@ -1,0 +1,96 @@
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import connections, transaction
+
+from command_center.org.models import Region
+from command_center.realtime.consumers import WallConsumer
+from command_center.realtime.models import OutboxEvent
+from command_center.realtime.services import RELAY_LOCK_KEY, current_seq, outbox_write, relay_pending
+
+
+async def _collect(user, *, expect: int, before=None):
+    """Connect a wall as `user`, run `before` (sync), and return the `expect` events received."""
+    comm = WebsocketCommunicator(WallConsumer.as_asgi(), "/ws/wall/")
+    comm.scope["user"] = user
+    connected, _ = await comm.connect()
+    assert connected
+    hello = await comm.receive_json_from()
+    assert hello["type"] == "hello"
+    if before is not None:
+        await database_sync_to_async(before)()
+    events = [await comm.receive_json_from(timeout=5) for _ in range(expect)]
+    await comm.disconnect()
+    return events
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_waits_while_redis_is_down_and_arrives_when_it_returns(private_redis, city, alice):
+    district = Region.objects.get(code="329902000000")
+    private_redis.stop()
+
+    with transaction.atomic():  # the change and its outbox row commit together
+        outbox_write(topic="ticket.created", data={"number": "T-1"}, region=district)
+    event = OutboxEvent.objects.get()
+    assert event.sent_at is None  # the relay was kicked on commit, Redis refused, nothing was lost
+    assert event.attempts == 1
+
+    private_redis.start()
+    received = async_to_sync(_collect)(alice, expect=1, before=relay_pending)
+    assert received[0]["topic"] == "ticket.created"
+    assert received[0]["data"] == {"number": "T-1"}
+    event.refresh_from_db()
+    assert event.sent_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_arrive_in_order_with_a_sequence_per_group(private_redis, city, alice, charlie):
+    district = Region.objects.get(code="329902000000")
+    other = Region.objects.get(code="329903000000")
+
+    def write_and_relay():
+        for n in range(3):
+            with transaction.atomic():
+                outbox_write(topic="ticket.updated", data={"n": n}, region=district)
+        with transaction.atomic():
+            outbox_write(topic="ticket.updated", data={"n": "elsewhere"}, region=other)
+        relay_pending()
+
+    received = async_to_sync(_collect)(alice, expect=3, before=write_and_relay)
+    assert [e["data"]["n"] for e in received] == [0, 1, 2]
+    seqs = [e["seq"] for e in received]
+    assert seqs == sorted(seqs) and seqs[-1] - seqs[0] == 2
+    assert current_seq("region-329902000000") == seqs[-1]
+    # 海港区's wall never heard about 江城区; it has its own sequence.
+    assert current_seq("region-329903000000") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_one_relay_runs_at_a_time(city):
+    district = Region.objects.get(code="329902000000")
+    with transaction.atomic():
+        OutboxEvent.objects.create(topic="x", data={}, groups=["region-329902000000"])
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [RELAY_LOCK_KEY])
+        assert relay_pending() == 0
+        assert OutboxEvent.objects.filter(sent_at__isnull=True).count() == 1
+    finally:
+        other.close()
+    assert district.code
+
+
+@pytest.mark.django_db(transaction=True)
+def test_anonymous_websocket_is_closed(city):
+    from django.contrib.auth.models import AnonymousUser
+
+    async def scenario():
+        comm = WebsocketCommunicator(WallConsumer.as_asgi(), "/ws/wall/")
+        comm.scope["user"] = AnonymousUser()
+        connected, code = await comm.connect()
+        return connected, code
+
+    connected, code = async_to_sync(scenario)()
+    assert not connected and code == 4401
