@@ -14,5 +14,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/org/", include("command_center.org.api_urls")),
     path("", include("command_center.org.urls")),
+    # Each app owns its own paths (pages and /api/<app>/...).
+    path("", include("grid.urls")),
+    path("", include("tickets.urls")),
+    path("", include("hotline.urls")),
+    path("", include("alerts.urls")),
+    path("", include("datahub.urls")),
+    path("", include("command_center.dashboard.urls")),
 ]
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,5 +1,9 @@
 """Build the fictional demo city 江海市. Running it again changes nothing."""
 
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.core.management.base import BaseCommand, CommandError
@@ -27,6 +31,13 @@ class Command(BaseCommand):
         lat = dc.lattice_for_scale(scale)
         with transaction.atomic():
             counts = self._build(lat)
+        # Each app may add its part of the city in `<app>/demo.py: load_demo(*, scale, stdout)`, in layer order.
+        for config in apps.get_app_configs():
+            module_name = f"{config.name}.demo"
+            if config.name.startswith("command_center.org") or find_spec(module_name) is None:
+                continue
+            with transaction.atomic():
+                import_module(module_name).load_demo(scale=scale, stdout=self.stdout if not quiet else None)
         if not quiet:
             self.stdout.write(self.style.SUCCESS(
                 "江海市 ready: {regions} regions, {grids} grids, {departments} departments, {users} demo users "
