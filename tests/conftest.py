@@ -99,9 +99,12 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = __import__("pathlib").Path(__file__).resolve().parent.parent / "var" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
-    """The system Chromium driven by Playwright (no `playwright install`)."""
+    """The system Chromium driven by Playwright (no `playwright install`).
+
+    Function-scoped: Playwright's sync API holds an event loop on the main thread while it runs,
+    which would break later tests that use async_to_sync (websocket consumers)."""
     import os
 
     from playwright.sync_api import sync_playwright
