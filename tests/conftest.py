@@ -100,17 +100,15 @@ SCREENSHOTS = __import__("pathlib").Path(__file__).resolve().parent.parent / "va
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch):
     """The system Chromium driven by Playwright (no `playwright install`).
 
     Function-scoped: Playwright's sync API holds an event loop on the main thread while it runs,
     which would break later tests that use async_to_sync (websocket consumers)."""
-    import os
-
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are still sync.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
