@@ -60,46 +60,51 @@ def relay_pending(*, batch: int = 500) -> int:
 
 
 def _relay_locked(batch: int) -> int:
-    layer = get_channel_layer()
-    sent = 0
     rows = list(OutboxEvent.objects.filter(sent_at__isnull=True).order_by("id")[:batch])
-    for row in rows:
-        try:
-            with transaction.atomic():
-                seqs = _next_seqs(row.groups)
+    if not rows:
+        return 0
+    try:
+        with transaction.atomic():
+            counters = _lock_counters({group for row in rows for group in row.groups})
+            messages = []
+            for row in rows:
                 for group in row.groups:
-                    async_to_sync(layer.group_send)(
-                        group,
-                        {
-                            "type": "wall.event",
-                            "id": row.id,
-                            "seq": seqs[group],
-                            "group": group,
-                            "topic": row.topic,
-                            "at": row.created_at.isoformat(),
-                            "data": row.data,
-                        },
-                    )
-                row.sent_at = timezone.now()
-                row.attempts += 1
-                row.save(update_fields=["sent_at", "attempts"])
-        except Exception:
-            # Counters roll back with the transaction; the row stays unsent and goes out on the next run.
-            OutboxEvent.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
-            logger.warning("outbox relay stopped at event %s; will retry", row.pk, exc_info=True)
-            break
-        sent += 1
-    return sent
+                    counters[group].last_seq += 1
+                    messages.append((group, _message(row, group, counters[group].last_seq)))
+            async_to_sync(_send_in_order)(get_channel_layer(), messages)
+            GroupSequence.objects.bulk_update(counters.values(), ["last_seq"])
+            OutboxEvent.objects.filter(id__in=[row.id for row in rows]).update(
+                sent_at=timezone.now(), attempts=F("attempts") + 1
+            )
+    except Exception:
+        # Counters roll back with the transaction and the rows stay unsent: the next run sends them again
+        # with the same sequence numbers, and walls ignore a sequence number they have already applied.
+        OutboxEvent.objects.filter(pk=rows[0].pk).update(attempts=F("attempts") + 1)
+        logger.warning("outbox relay failed at event %s; will retry", rows[0].pk, exc_info=True)
+        return 0
+    return len(rows)
 
 
-def _next_seqs(groups: list[str]) -> dict[str, int]:
-    seqs = {}
-    for group in groups:
-        obj, _ = GroupSequence.objects.select_for_update().get_or_create(group=group)
-        obj.last_seq += 1
-        obj.save(update_fields=["last_seq"])
-        seqs[group] = obj.last_seq
-    return seqs
+def _lock_counters(groups: set[str]) -> dict[str, GroupSequence]:
+    GroupSequence.objects.bulk_create([GroupSequence(group=g) for g in groups], ignore_conflicts=True)
+    return {c.group: c for c in GroupSequence.objects.select_for_update().filter(group__in=groups)}
+
+
+def _message(row: OutboxEvent, group: str, seq: int) -> dict:
+    return {
+        "type": "wall.event",
+        "id": row.id,
+        "seq": seq,
+        "group": group,
+        "topic": row.topic,
+        "at": row.created_at.isoformat(),
+        "data": row.data,
+    }
+
+
+async def _send_in_order(layer, messages: list[tuple[str, dict]]) -> None:
+    for group, message in messages:
+        await layer.group_send(group, message)
 
 
 def current_seq(group: str) -> int:
