@@ -29,8 +29,12 @@ class OutboxEvent(models.Model):
 class GroupSequence(models.Model):
     """Last sequence number sent to one channel group: a wall that sees a gap reloads its snapshot."""
 
-    group = models.CharField(max_length=64, primary_key=True)
-    last_seq = models.BigIntegerField(default=0)
+    group = models.CharField(_("channel group"), max_length=64, primary_key=True)
+    last_seq = models.BigIntegerField(_("last sequence number"), default=0)
+
+    class Meta:
+        verbose_name = _("group sequence")
+        verbose_name_plural = _("group sequences")
 
     def __str__(self):
         return f"{self.group}#{self.last_seq}"
@@ -39,8 +43,12 @@ class GroupSequence(models.Model):
 class Heartbeat(models.Model):
     """When a background process last proved it was alive (kept in PostgreSQL, not in Redis)."""
 
-    name = models.CharField(max_length=32, primary_key=True)
-    at = models.DateTimeField()
+    name = models.CharField(_("process"), max_length=32, primary_key=True)
+    at = models.DateTimeField(_("last seen"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
 
     def __str__(self):
         return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"

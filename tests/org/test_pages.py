@@ -12,8 +12,14 @@ def test_login_page_is_chinese_by_default(client, city):
     assert 'lang="zh-hans"' in html
 
 
-def test_english_is_available(client, city):
-    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en")
+def test_chinese_even_for_an_english_browser(client, city):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "登录" in response.content.decode()
+
+
+def test_english_is_available_through_the_language_switch(client, city):
+    client.post(reverse("set_language"), {"language": "en", "next": "/login/"})
+    response = client.get(reverse("login"))
     assert "Sign in" in response.content.decode()
 
 
