@@ -5,6 +5,9 @@ keeps one, and writes an outbox row in the same transaction.
 """
 
 import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
 
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
@@ -245,3 +248,125 @@ def patrol_stop(*, patrol: Patrol, by, at: dt.datetime | None = None) -> Patrol:
         data={"user": by.username, "id": patrol.pk, "state": patrol.state, "inside_km": round(patrol.inside_distance_m / 1000, 3)},
     )
     return patrol
+
+
+# Import ---------------------------------------------------------------------------------------------------------
+
+
+class GridImportError(ValidationError):
+    """The file has problems; `messages` lists every one (feature number and what is wrong)."""
+
+
+@dataclass
+class GridImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    committed: bool = False
+
+
+def _parse_grid_feature(n: int, feature: dict, communities: dict, errors: list[str]) -> dict | None:
+    from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+
+    props = feature.get("properties") or {}
+    code = str(props.get("code", "")).strip()
+    where = _("feature %(n)s (code %(code)s)") % {"n": n, "code": code or "?"}
+    before = len(errors)
+    if not re.fullmatch(r"[0-9]{15}", code):
+        errors.append(_("%(where)s: the code must be 15 digits (12-digit community code + 3-digit serial).") % {"where": where})
+    elif code[:12] not in communities:
+        errors.append(_("%(where)s: no community has the code %(community)s.") % {"where": where, "community": code[:12]})
+    name = str(props.get("name", "")).strip()
+    if not name:
+        errors.append(_("%(where)s: the name is missing.") % {"where": where})
+    kind = _GRID_KINDS.get(str(props.get("kind", "comprehensive")).strip())
+    if kind is None:
+        errors.append(_("%(where)s: the kind must be 综合网格 or 专属网格.") % {"where": where})
+    numbers = {}
+    for key in ("households", "population"):
+        value = props.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            errors.append(_("%(where)s: %(field)s must be a whole number ≥ 0.") % {"where": where, "field": key})
+        numbers[key] = value
+    geometry = None
+    try:
+        geometry = GEOSGeometry(json.dumps(feature.get("geometry")), srid=4326)
+    except (GEOSException, ValueError, TypeError):
+        errors.append(_("%(where)s: the geometry cannot be read.") % {"where": where})
+    if geometry is not None:
+        if isinstance(geometry, Polygon):
+            geometry = MultiPolygon(geometry, srid=4326)
+        if not isinstance(geometry, MultiPolygon):
+            errors.append(_("%(where)s: the geometry must be a Polygon or MultiPolygon.") % {"where": where})
+        elif geometry.empty:
+            errors.append(_("%(where)s: the geometry is empty.") % {"where": where})
+        elif not geometry.valid:
+            errors.append(_("%(where)s: the geometry is invalid (%(reason)s).") % {"where": where, "reason": geometry.valid_reason})
+        else:
+            xmin, ymin, xmax, ymax = geometry.extent
+            if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
+                errors.append(_("%(where)s: the coordinates must be WGS 84 longitude/latitude.") % {"where": where})
+    station = None
+    if props.get("station") is not None:
+        try:
+            lon, lat = (float(v) for v in props["station"])
+            station = Point(lon, lat, srid=4326)
+        except (TypeError, ValueError):
+            errors.append(_("%(where)s: the grid station must be [longitude, latitude].") % {"where": where})
+    if len(errors) > before:
+        return None
+    return {"code": code, "name": name, "kind": kind, "community": communities[code[:12]], "boundary": geometry,
+            "station": station, **numbers}
+
+
+_GRID_KINDS = {
+    "comprehensive": Grid.Kind.COMPREHENSIVE, "综合网格": Grid.Kind.COMPREHENSIVE,
+    "dedicated": Grid.Kind.DEDICATED, "专属网格": Grid.Kind.DEDICATED,
+}
+
+
+def grids_import(*, geojson: dict, commit: bool = False) -> GridImportResult:
+    """Create or update grids from a GeoJSON FeatureCollection, all or nothing.
+
+    Every feature is checked (15-digit code of an existing community, name, kind, valid polygon in
+    WGS 84) before anything is written; any problem raises GridImportError listing all of them.
+    Without `commit` the whole import runs and is rolled back (dry run).
+    """
+    from command_center.org.models import Region
+
+    if not isinstance(geojson, dict) or geojson.get("type") != "FeatureCollection" or not isinstance(geojson.get("features"), list):
+        raise GridImportError(_("The file must be a GeoJSON FeatureCollection."))
+    communities = {r.code: r for r in Region.objects.filter(level=Region.Level.COMMUNITY)}
+    errors: list[str] = []
+    rows = []
+    seen = set()
+    for n, feature in enumerate(geojson["features"], start=1):
+        row = _parse_grid_feature(n, feature if isinstance(feature, dict) else {}, communities, errors)
+        if row is None:
+            continue
+        if row["code"] in seen:
+            errors.append(_("feature %(n)s: the code %(code)s appears twice in the file.") % {"n": n, "code": row["code"]})
+            continue
+        seen.add(row["code"])
+        rows.append(row)
+    if errors:
+        raise GridImportError(errors)
+    if not rows:
+        raise GridImportError(_("The file has no features."))
+    result = GridImportResult()
+    with transaction.atomic():
+        existing = {g.code: g for g in Grid.objects.select_for_update().filter(code__in=seen)}
+        for row in rows:
+            grid = existing.get(row["code"])
+            if grid is None:
+                Grid(**row).save()
+                result.created.append(row["code"])
+            else:
+                for key, value in row.items():
+                    setattr(grid, key, value)
+                grid.save()
+                result.updated.append(row["code"])
+        if commit:
+            result.committed = True
+        else:
+            transaction.set_rollback(True)
+    return result
