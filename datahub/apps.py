@@ -6,3 +6,23 @@ class DatahubConfig(AppConfig):
     name = "datahub"
     label = "datahub"
     verbose_name = _("Data hub")
+
+    def ready(self):
+        from command_center.health import register_check
+        from command_center.org import workspaces
+        from command_center.org.permissions import register_action
+
+        from .partitions import health_check
+
+        register_action("datahub.view_catalog", roles=["data_officer", "leader"])
+        register_action("datahub.request_access", roles=["data_officer"])
+        register_action("datahub.decide_access", roles=["data_officer"])
+        register_action("datahub.manage_tokens", roles=["data_officer"])
+        workspaces.register(
+            key="datahub",
+            label=_("Data hub"),
+            url_name="datahub:catalog",
+            roles=["data_officer", "leader"],
+            description=_("Data resource catalog, department tokens and exchange volumes"),
+        )
+        register_check("datahub_partitions", health_check)

@@ -230,3 +230,13 @@ LOGGING = {
 # We never hand user-supplied SRS text to GDAL (geometry arrives as GeoJSON in SRID 4326), so the
 # warning is noted here and silenced rather than left to drown out `check --deploy`.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Data hub: days of vehicle positions kept (older day partitions are dropped by the hourly maintenance).
+DATAHUB_POSITION_RETENTION_DAYS = env.int("DATAHUB_POSITION_RETENTION_DAYS", default=90)
+CELERY_BEAT_SCHEDULE["datahub-partitions"] = {"task": "datahub.maintain_partitions", "schedule": 3600.0}
+
+# Tickets: deadline scan every 30 s; working hours of the calendar; escalation grace after a deadline; photo limits.
+CELERY_BEAT_SCHEDULE["tickets-scan-deadlines"] = {"task": "tickets.scan_deadlines", "schedule": 30.0}
+TICKETS_WORKING_HOURS = env.json("TICKETS_WORKING_HOURS", default=[["08:30", "12:00"], ["13:30", "17:30"]])
+TICKETS_ESCALATION_GRACE = (env.float("TICKETS_ESCALATION_GRACE_HOURS", default=4.0), "working_hours")
+TICKETS_PHOTO_MAX_BYTES = env.int("TICKETS_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
