@@ -9,6 +9,8 @@ class TicketsConfig(AppConfig):
 
     def ready(self):
         from command_center.health import register_check
+        from command_center.org import workspaces
+        from command_center.org.models import Role
         from command_center.org.permissions import register_action
 
         from . import calendar, deadlines
@@ -18,6 +20,14 @@ class TicketsConfig(AppConfig):
 
         for name, roles in ACTIONS.items():
             register_action(name, roles)
+        workspaces.register(
+            key="dept", label=_("Department workspace"), url_name="tickets:dept-inbox", roles=[Role.DEPARTMENT_STAFF],
+            description=_("Sign, handle and reply to the tickets dispatched to your department."),
+        )
+        workspaces.register(
+            key="console", label=_("Dispatcher console"), url_name="tickets:console", roles=[Role.DISPATCHER, Role.DUTY_CHIEF],
+            description=_("Open, dispatch, urge and approve the cases at your center."),
+        )
         register_check("calendar", calendar.health)
         deadlines.register(
             deadlines.DeadlineKind(

@@ -779,7 +779,7 @@ def ticket_verify(*, ticket: Ticket, by: User, passed: bool, note: str = "", pho
         lead = t.assignments.select_for_update().filter(role=Assignment.Role.LEAD, state=Assignment.State.REPLIED).order_by("-id").first()
         _check(lead.redo, by)
         lead.redo()
-        _, _, handle_unit, handle_due = _limits(t, now)
+        handle_unit, handle_due = _limits(t, now)[2:]
         lead.dispatched_at, lead.handle_due_at, lead.handle_unit = now, handle_due, handle_unit
         lead.warn_at = _warn_at(now, handle_due, handle_unit)
         lead.urged_at = lead.escalated_at = None

@@ -1,0 +1,168 @@
+"""API shapes. Citizens' contacts are masked here for roles that do not call them back."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from .models import Assignment, Category, Source, Ticket, TicketEvent, TicketPhoto, TicketRequest
+from .selectors import citizen_contact
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = [
+            "id", "code", "name", "kind", "parent", "dispatch_rule", "lead_departments",
+            "sign_limit", "sign_unit", "handle_limit", "handle_unit",
+            "urgent_sign_limit", "urgent_sign_unit", "urgent_handle_limit", "urgent_handle_unit",
+        ]
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    center_code = serializers.CharField(source="center.code", read_only=True)
+    lon = serializers.SerializerMethodField()
+    lat = serializers.SerializerMethodField()
+    citizen_name = serializers.SerializerMethodField()
+    citizen_phone = serializers.SerializerMethodField()
+    state_display = serializers.CharField(source="get_state_display", read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id", "number", "source", "category", "category_name", "title", "description", "address", "lon", "lat",
+            "grid", "community", "town", "district", "center", "center_code", "level", "state", "state_display",
+            "urgent", "light", "due_at", "dispatched_at", "closed_at", "created_at", "occurred_at", "version",
+            "duplicate_of", "rework_count", "urge_count", "escalation_count", "satisfaction", "reporter",
+            "citizen_name", "citizen_phone", "verifier",
+        ]
+        read_only_fields = fields
+
+    def get_lon(self, obj) -> float:
+        return obj.location.x
+
+    def get_lat(self, obj) -> float:
+        return obj.location.y
+
+    def _contact(self, obj):
+        cache = self.context.setdefault("_contact", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = citizen_contact(obj, self.context["request"].user)
+        return cache[obj.pk]
+
+    def get_citizen_name(self, obj) -> str:
+        return self._contact(obj)[0]
+
+    def get_citizen_phone(self, obj) -> str:
+        return self._contact(obj)[1]
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=Source.choices, default=Source.GRID)
+    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.filter(is_active=True, parent__isnull=False))
+    title = serializers.CharField(max_length=120)
+    description = serializers.CharField(allow_blank=True, required=False, default="")
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    address = serializers.CharField(allow_blank=True, required=False, default="", max_length=200)
+    citizen_name = serializers.CharField(allow_blank=True, required=False, default="", max_length=50)
+    citizen_phone = serializers.RegexField(r"^[0-9+\- ]{0,20}$", allow_blank=True, required=False, default="",
+                                           error_messages={"invalid": _("Enter a valid phone number.")})
+    urgent = serializers.BooleanField(required=False, default=False)
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text=_("The ticket version you acted on; a stale one gets 409."))
+    note = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class ReasonSerializer(VersionSerializer):
+    reason = serializers.CharField()
+
+
+class DispatchSerializer(VersionSerializer):
+    lead = serializers.IntegerField(help_text=_("Lead department id"))
+    assisting = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+
+
+class MergeSerializer(VersionSerializer):
+    into = serializers.CharField(help_text=_("Number or id of the ticket that carries on"))
+
+
+class VerifySerializer(VersionSerializer):
+    passed = serializers.BooleanField()
+    photo = serializers.FileField(required=False, allow_null=True, default=None)
+
+
+class SelfResolveSerializer(serializers.Serializer):
+    note = serializers.CharField()
+    after_photo = serializers.FileField()
+
+
+class ReplySerializer(VersionSerializer):
+    reply = serializers.CharField()
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class RequestCreateSerializer(VersionSerializer):
+    kind = serializers.ChoiceField(choices=TicketRequest.Kind.choices)
+    reason = serializers.CharField()
+    assignment = serializers.IntegerField(required=False, allow_null=True, default=None)
+    extra_days = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=30)
+
+
+class DecideSerializer(VersionSerializer):
+    approve = serializers.BooleanField()
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    ticket = TicketSerializer(read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id", "ticket", "department", "department_name", "role", "state", "light", "dispatched_at", "sign_due_at",
+            "signed_at", "handle_due_at", "replied_at", "reply", "return_reason", "urged_at",
+        ]
+        read_only_fields = fields
+
+
+class AssignmentBriefSerializer(serializers.ModelSerializer):
+    department_name = serializers.CharField(source="department.name", read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = ["id", "department", "department_name", "role", "state", "light", "sign_due_at", "handle_due_at", "reply"]
+        read_only_fields = fields
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketEvent
+        fields = ["id", "at", "actor", "actor_name", "action", "from_state", "to_state", "note", "data"]
+        read_only_fields = fields
+
+    def get_actor_name(self, obj) -> str:
+        return str(obj.actor) if obj.actor_id else "系统"
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TicketPhoto
+        fields = ["id", "kind", "image", "thumbnail", "width", "height", "uploaded_at"]
+        read_only_fields = fields
+
+
+class RequestSerializer(serializers.ModelSerializer):
+    ticket_number = serializers.CharField(source="ticket.number", read_only=True)
+    department_name = serializers.CharField(source="assignment.department.name", read_only=True, default="")
+
+    class Meta:
+        model = TicketRequest
+        fields = ["id", "ticket", "ticket_number", "assignment", "department_name", "kind", "reason", "extra_days",
+                  "requested_by", "requested_at", "decision", "decided_by", "decided_at", "decision_note"]
+        read_only_fields = fields
