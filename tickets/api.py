@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -19,11 +19,6 @@ from . import serializers as s
 from .models import Assignment, Category, Ticket, TicketRequest
 
 
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-
 class TransitionErrorsMixin:
     """StaleVersion and TransitionRefused → 409 with the current version, nothing changed."""
 
@@ -31,9 +26,9 @@ class TransitionErrorsMixin:
 
     def handle_exception(self, exc):
         if isinstance(exc, services.StaleVersion):
-            exc = Conflict({"detail": str(exc), "version": exc.current_version, "state": exc.state})
-        elif isinstance(exc, services.TransitionRefused):
-            exc = Conflict({"detail": str(exc)})
+            return Response({"detail": str(exc), "version": exc.current_version, "state": exc.state}, status=status.HTTP_409_CONFLICT)
+        if isinstance(exc, services.TransitionRefused):
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return super().handle_exception(exc)
 
     def _valid(self, serializer_class):

@@ -368,6 +368,39 @@ class Assignment(FSMModelMixin, models.Model):
         pass
 
 
+ACTION_LABELS = {
+    "created": _("Received"),
+    "opened": _("Case opened"),
+    "cancelled": _("Not opened as a case"),
+    "dispatched": _("Dispatched"),
+    "signed": _("Signed"),
+    "replied": _("Replied"),
+    "released": _("Assisting department released"),
+    "closed": _("Verified and closed"),
+    "reworked": _("Sent back as rework"),
+    "self_resolved": _("Resolved on the spot"),
+    "merged": _("Merged as duplicate"),
+    "urged": _("Urged"),
+    "escalated": _("Escalated"),
+    "light": _("Traffic light changed"),
+    "extension_requested": _("Extension requested"),
+    "return_requested": _("Return requested"),
+    "cancel_requested": _("Cancellation requested"),
+    "suspend_requested": _("Suspension requested"),
+    "extended": _("Extension approved"),
+    "returned": _("Return approved"),
+    "voided": _("Cancelled (voided)"),
+    "suspended": _("Suspended"),
+    "resumed": _("Suspension ended"),
+    "extension_rejected": _("Extension rejected"),
+    "return_rejected": _("Return rejected"),
+    "cancel_rejected": _("Cancellation rejected"),
+    "suspend_rejected": _("Suspension rejected"),
+    "reopened": _("Reopened"),
+    "rated": _("Satisfaction recorded"),
+}
+
+
 class TicketEvent(models.Model):
     """流转记录: one row per transition. PostgreSQL refuses UPDATE and DELETE on this table (see migration)."""
 
@@ -390,6 +423,18 @@ class TicketEvent(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} {self.action}"
+
+    @property
+    def label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def from_label(self) -> str:
+        return str(State(self.from_state).label) if self.from_state in State.values else ""
+
+    @property
+    def to_label(self) -> str:
+        return str(State(self.to_state).label) if self.to_state in State.values else ""
 
 
 class TicketPhoto(models.Model):

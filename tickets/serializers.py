@@ -140,14 +140,15 @@ class AssignmentBriefSerializer(serializers.ModelSerializer):
 
 class EventSerializer(serializers.ModelSerializer):
     actor_name = serializers.SerializerMethodField()
+    label = serializers.CharField(read_only=True)
 
     class Meta:
         model = TicketEvent
-        fields = ["id", "at", "actor", "actor_name", "action", "from_state", "to_state", "note", "data"]
+        fields = ["id", "at", "actor", "actor_name", "action", "label", "from_state", "to_state", "note", "data"]
         read_only_fields = fields
 
     def get_actor_name(self, obj) -> str:
-        return str(obj.actor) if obj.actor_id else "系统"
+        return str(obj.actor) if obj.actor_id else str(_("System"))
 
 
 class PhotoSerializer(serializers.ModelSerializer):
