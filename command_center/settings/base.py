@@ -240,3 +240,10 @@ CELERY_BEAT_SCHEDULE["tickets-scan-deadlines"] = {"task": "tickets.scan_deadline
 TICKETS_WORKING_HOURS = env.json("TICKETS_WORKING_HOURS", default=[["08:30", "12:00"], ["13:30", "17:30"]])
 TICKETS_ESCALATION_GRACE = (env.float("TICKETS_ESCALATION_GRACE_HOURS", default=4.0), "working_hours")
 TICKETS_PHOTO_MAX_BYTES = env.int("TICKETS_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
+
+# Dashboard: ECharts comes from the npm registry (package.json, `npm ci`) and is served as our own static file.
+_ECHARTS_DIST = BASE_DIR / "node_modules" / "echarts" / "dist"
+if _ECHARTS_DIST.is_dir():
+    STATICFILES_DIRS.append(("vendor/echarts", _ECHARTS_DIST))
+# How many open tickets the wall draws as markers at most (the newest and the reddest first).
+DASHBOARD_WALL_MAX_MARKERS = env.int("DASHBOARD_WALL_MAX_MARKERS", default=5000)

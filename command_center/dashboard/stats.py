@@ -1,0 +1,370 @@
+"""Leaders' statistics (考核): figures per region and per department, each one a count of tickets anyone can list.
+
+Definitions (tickets received in the period, merged duplicates left out):
+- 受理量 received: tickets created in the period.
+- 办结率 closure rate: closed / received.
+- 按期办结率 on-time rate: closed by the lead deadline (closed_at ≤ due_at, or no deadline) / closed.
+- 满意率 satisfaction: satisfied + basically satisfied / rated.
+- 返工率 rework rate: tickets sent back at least once at verification / dispatched.
+- 退单率 return rate: tickets with a share returned by a department (退单) / dispatched.
+- 延期率 extension rate: tickets with an approved extension / dispatched.
+- 直接办结率 direct rate: closed without ever being dispatched (grid worker's own fix, answered at intake) / received.
+
+Departments are judged on their lead shares (主办) dispatched in the period: volume = shares not cancelled,
+closed = replied, on time = replied by the handling deadline, rework = the ticket was sent back, return = 退单.
+Composite score, each part out of 100: volume 10% (relative to the busiest row), closure rate 30%,
+on-time rate 30%, 1 − rework rate 30%. Regions get the same score from their tickets' figures.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from command_center.org.models import Department, Region
+from command_center.org.permissions import visible
+from tickets.models import Assignment, Category, Source, State, Ticket, TicketRequest
+
+from .wall import wall_region
+
+WEIGHTS = {"volume": 0.1, "closure": 0.3, "on_time": 0.3, "rework": 0.3}
+MAX_PERIOD_DAYS = 731
+
+SATISFIED = ("satisfied", "basically")
+
+# metric → (label, numerator key, denominator key) for the rate columns
+RATES = {
+    "closure_rate": (gettext_lazy("Closure rate"), "closed", "received"),
+    "on_time_rate": (gettext_lazy("On-time closure rate"), "on_time", "closed"),
+    "satisfaction_rate": (gettext_lazy("Satisfaction rate"), "satisfied", "rated"),
+    "rework_rate": (gettext_lazy("Rework rate"), "reworked", "dispatched"),
+    "return_rate": (gettext_lazy("Return rate"), "returned", "dispatched"),
+    "extension_rate": (gettext_lazy("Extension rate"), "extended", "dispatched"),
+    "direct_rate": (gettext_lazy("Direct resolution rate"), "direct", "received"),
+}
+COUNTS = {
+    "received": gettext_lazy("Received"),
+    "closed": gettext_lazy("Closed"),
+    "on_time": gettext_lazy("Closed on time"),
+    "rated": gettext_lazy("Rated"),
+    "satisfied": gettext_lazy("Satisfied"),
+    "dispatched": gettext_lazy("Dispatched"),
+    "reworked": gettext_lazy("Reworked"),
+    "returned": gettext_lazy("Returned"),
+    "extended": gettext_lazy("Extended"),
+    "direct": gettext_lazy("Closed directly"),
+}
+DEPT_COUNTS = {
+    "volume": gettext_lazy("Lead shares"),
+    "closed": gettext_lazy("Replied"),
+    "on_time": gettext_lazy("Replied on time"),
+    "reworked": gettext_lazy("Reworked"),
+    "returned": gettext_lazy("Returned"),
+    "extended": gettext_lazy("Extended"),
+}
+
+
+def _returned_q(prefix=""):
+    return Exists(Assignment.objects.filter(ticket=OuterRef(f"{prefix}pk"), state=Assignment.State.RETURNED))
+
+
+def _extended_q(prefix=""):
+    return Exists(
+        TicketRequest.objects.filter(
+            ticket=OuterRef(f"{prefix}pk"), kind=TicketRequest.Kind.EXTENSION, decision=TicketRequest.Decision.APPROVED
+        )
+    )
+
+
+def ticket_metric_q(metric: str) -> Q:
+    """Which tickets a count is made of (used by the tables and by the drill-down)."""
+    on_time = Q(state=State.CLOSED) & (Q(due_at__isnull=True) | Q(closed_at__lte=F("due_at")))
+    return {
+        "received": Q(),
+        "closed": Q(state=State.CLOSED),
+        "on_time": on_time,
+        "rated": ~Q(satisfaction=""),
+        "satisfied": Q(satisfaction__in=SATISFIED),
+        "dispatched": Q(dispatched_at__isnull=False),
+        "reworked": Q(dispatched_at__isnull=False, rework_count__gt=0),
+        "returned": Q(dispatched_at__isnull=False) & Q(_returned_q()),
+        "extended": Q(dispatched_at__isnull=False) & Q(_extended_q()),
+        "direct": Q(state=State.CLOSED, dispatched_at__isnull=True),
+    }[metric]
+
+
+def assignment_metric_q(metric: str) -> Q:
+    replied = Q(state=Assignment.State.REPLIED)
+    return {
+        "volume": Q(),
+        "closed": replied,
+        "on_time": replied & Q(replied_at__lte=F("handle_due_at")),
+        "reworked": Q(ticket__rework_count__gt=0),
+        "returned": Q(state=Assignment.State.RETURNED),
+        "extended": Q(
+            Exists(TicketRequest.objects.filter(
+                assignment=OuterRef("pk"), kind=TicketRequest.Kind.EXTENSION, decision=TicketRequest.Decision.APPROVED
+            ))
+        ),
+    }[metric]
+
+
+@dataclass
+class StatsFilter:
+    """What a leader asked for, checked against what they may see."""
+
+    start: dt.date
+    end: dt.date  # inclusive
+    region: Region
+    department: Department | None = None
+    category: Category | None = None
+    source: str = ""
+    errors: dict = field(default_factory=dict)
+
+    @property
+    def start_at(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.start, dt.time.min))
+
+    @property
+    def end_at(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min))
+
+    def as_query(self) -> dict:
+        query = {"start": self.start.isoformat(), "end": self.end.isoformat(), "region": self.region.code}
+        if self.department:
+            query["department"] = str(self.department.pk)
+        if self.category:
+            query["category"] = self.category.code
+        if self.source:
+            query["source"] = self.source
+        return query
+
+
+def parse_filter(user, params) -> StatsFilter:
+    """Read the filters from a query string; anything invalid or outside the user's scope is a ValidationError."""
+    today = timezone.localdate()
+    errors = {}
+
+    def day(name, default):
+        raw = (params.get(name) or "").strip()
+        if not raw:
+            return default
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = _("Use a date like 2026-01-31.")
+            return default
+
+    start = day("start", today.replace(day=1))
+    end = day("end", today)
+    if end < start:
+        errors["end"] = _("The end date lies before the start date.")
+    elif (end - start).days > MAX_PERIOD_DAYS:
+        errors["end"] = _("Choose a period of at most two years.")
+    home = wall_region(user)
+    region = home
+    if code := (params.get("region") or "").strip():
+        region = visible(Region.objects.all(), user).filter(code=code).first()
+        if region is None:
+            errors["region"] = _("This region does not exist or lies outside your scope.")
+            region = home
+    department = None
+    if raw := (params.get("department") or "").strip():
+        department = Department.objects.filter(pk=raw).first() if raw.isdigit() else None
+        if department is None:
+            errors["department"] = _("Unknown department.")
+    category = None
+    if code := (params.get("category") or "").strip():
+        category = Category.objects.filter(code=code).first()
+        if category is None:
+            errors["category"] = _("Unknown category.")
+    source = (params.get("source") or "").strip()
+    if source and source not in Source.values:
+        errors["source"] = _("Unknown source.")
+        source = ""
+    if errors:
+        raise ValidationError(errors)
+    if region is None:
+        raise ValidationError({"region": _("Your account has no region; ask an administrator.")})
+    return StatsFilter(start=start, end=end, region=region, department=department, category=category, source=source)
+
+
+def tickets_in(f: StatsFilter, user) -> QuerySet[Ticket]:
+    """Tickets received in the period within the filters and the user's scope."""
+    qs = visible(Ticket.objects.all(), user).filter(
+        created_at__gte=f.start_at, created_at__lt=f.end_at, region_path__startswith=f.region.path
+    ).exclude(state=State.MERGED)
+    if f.category:
+        qs = qs.filter(Q(category=f.category) | Q(category__parent=f.category))
+    if f.source:
+        qs = qs.filter(source=f.source)
+    if f.department:
+        qs = qs.filter(Exists(Assignment.objects.filter(ticket=OuterRef("pk"), department=f.department)))
+    return qs
+
+
+def lead_shares_in(f: StatsFilter, user) -> QuerySet[Assignment]:
+    qs = visible(Assignment.objects.all(), user).filter(
+        role=Assignment.Role.LEAD, dispatched_at__gte=f.start_at, dispatched_at__lt=f.end_at,
+        ticket__region_path__startswith=f.region.path,
+    ).exclude(state=Assignment.State.CANCELLED)
+    if f.category:
+        qs = qs.filter(Q(ticket__category=f.category) | Q(ticket__category__parent=f.category))
+    if f.source:
+        qs = qs.filter(ticket__source=f.source)
+    if f.department:
+        qs = qs.filter(department=f.department)
+    return qs
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return round(100 * numerator / denominator, 1) if denominator else None
+
+
+def _with_rates(row: dict) -> dict:
+    for key, (_label, num, den) in RATES.items():
+        row[key] = _rate(row[num], row[den])
+    return row
+
+
+def _score(rows: list[dict], *, volume: str, closure: str, on_time: str, rework: str) -> None:
+    """Composite score per row, in place; the busiest row's volume scores 100."""
+    busiest = max((r[volume] for r in rows), default=0)
+    for r in rows:
+        parts = {
+            "volume": 100 * r[volume] / busiest if busiest else 0,
+            "closure": r[closure] or 0,
+            "on_time": r[on_time] or 0,
+            "rework": 100 - (r[rework] if r[rework] is not None else 0) if r[volume] else 0,
+        }
+        r["score"] = round(sum(WEIGHTS[k] * v for k, v in parts.items()), 1)
+    rows.sort(key=lambda r: (-r["score"], -r[volume], r["name"]))
+    for rank, r in enumerate(rows, 1):
+        r["rank"] = rank
+
+
+def _ticket_counts(qs: QuerySet, group: str | None) -> dict:
+    """{group value: {count: n}} with every ticket count in one pass (returns and extensions in two small joins)."""
+    plain = {k: Count("id", filter=ticket_metric_q(k)) for k in ("received", "closed", "on_time", "rated", "satisfied",
+                                                                 "dispatched", "reworked", "direct")}
+    if group:
+        rows = {r.pop(group): r for r in qs.values(group).annotate(**plain).order_by()}
+    else:
+        rows = {None: qs.aggregate(**plain)}
+    for key, model, extra in (
+        ("returned", Assignment, Q(state=Assignment.State.RETURNED)),
+        ("extended", TicketRequest, Q(kind=TicketRequest.Kind.EXTENSION, decision=TicketRequest.Decision.APPROVED)),
+    ):
+        joined = model.objects.filter(extra, ticket__in=qs.filter(dispatched_at__isnull=False).values("pk"))
+        if group:
+            counts = dict(joined.values_list(f"ticket__{group}").annotate(n=Count("ticket", distinct=True)).order_by())
+        else:
+            counts = {None: joined.aggregate(n=Count("ticket", distinct=True))["n"]}
+        for g, row in rows.items():
+            row[key] = counts.get(g, 0)
+    return rows
+
+
+def totals(f: StatsFilter, user) -> dict:
+    row = _ticket_counts(tickets_in(f, user), None)[None]
+    row = _with_rates(row)
+    kpis = _hotline(user, f)
+    if kpis and kpis.get("direct_rate") is not None:
+        row["hotline_direct_rate"] = kpis["direct_rate"]
+    return row
+
+
+def _hotline(user, f: StatsFilter):
+    from .optional import hotline_kpis
+
+    return hotline_kpis(user, start=f.start_at, end=f.end_at, region=f.region)
+
+
+def child_field(region: Region) -> str | None:
+    return {Region.Level.CITY: "district_id", Region.Level.DISTRICT: "town_id", Region.Level.TOWN: "community_id"}.get(
+        region.level
+    )
+
+
+def by_region(f: StatsFilter, user) -> list[dict]:
+    """One row per child region of the selected region (districts of a city, towns of a district, …), ranked."""
+    group = child_field(f.region)
+    if group is None:
+        return []
+    counts = _ticket_counts(tickets_in(f, user), group)
+    rows = []
+    for region in Region.objects.filter(parent=f.region).order_by("code"):
+        row = counts.get(region.pk) or {k: 0 for k in COUNTS}
+        rows.append(_with_rates({"id": region.pk, "code": region.code, "name": region.name, **row}))
+    _score(rows, volume="received", closure="closure_rate", on_time="on_time_rate", rework="rework_rate")
+    return rows
+
+
+def by_department(f: StatsFilter, user) -> list[dict]:
+    """One row per department with lead shares in the period, ranked by composite score."""
+    qs = lead_shares_in(f, user)
+    counts = {
+        r.pop("department_id"): r
+        for r in qs.values("department_id").annotate(**{k: Count("id", filter=assignment_metric_q(k)) for k in DEPT_COUNTS})
+        .order_by()
+    }
+    rated = {
+        r["department_id"]: r
+        for r in qs.filter(~Q(ticket__satisfaction="")).values("department_id").annotate(
+            rated=Count("id"), satisfied=Count("id", filter=Q(ticket__satisfaction__in=SATISFIED))
+        ).order_by()
+    }
+    names = dict(Department.objects.filter(pk__in=counts).values_list("pk", "name"))
+    rows = []
+    for pk, row in counts.items():
+        row.update(rated.get(pk, {"rated": 0, "satisfied": 0}))
+        row.pop("department_id", None)
+        row.update(
+            id=pk, name=names[pk],
+            closure_rate=_rate(row["closed"], row["volume"]),
+            on_time_rate=_rate(row["on_time"], row["closed"]),
+            rework_rate=_rate(row["reworked"], row["volume"]),
+            return_rate=_rate(row["returned"], row["volume"]),
+            extension_rate=_rate(row["extended"], row["volume"]),
+            satisfaction_rate=_rate(row["satisfied"], row["rated"]),
+        )
+        rows.append(row)
+    _score(rows, volume="volume", closure="closure_rate", on_time="on_time_rate", rework="rework_rate")
+    return rows
+
+
+def by_category(f: StatsFilter, user) -> list[dict]:
+    """One row per major class (大类)."""
+    counts = _ticket_counts(tickets_in(f, user), "category__parent_id")
+    majors = dict(Category.objects.filter(parent__isnull=True).values_list("pk", "name"))
+    codes = dict(Category.objects.filter(parent__isnull=True).values_list("pk", "code"))
+    rows = [
+        _with_rates({"id": pk, "code": codes[pk], "name": majors.get(pk, "—"), **row})
+        for pk, row in counts.items() if pk in majors
+    ]
+    return sorted(rows, key=lambda r: -r["received"])
+
+
+def drill_tickets(f: StatsFilter, user, *, metric: str, region: str = "", department: str = "", category: str = "") -> QuerySet[Ticket]:
+    """The tickets behind one number of the tables."""
+    if department:
+        if metric not in DEPT_COUNTS and metric not in ("rated", "satisfied"):
+            raise ValidationError({"metric": _("Unknown figure.")})
+        shares = lead_shares_in(f, user).filter(department_id=department)
+        if metric in ("rated", "satisfied"):
+            shares = shares.filter(~Q(ticket__satisfaction="") if metric == "rated" else Q(ticket__satisfaction__in=SATISFIED))
+        else:
+            shares = shares.filter(assignment_metric_q(metric))
+        return visible(Ticket.objects.filter(pk__in=shares.values("ticket_id")), user)
+    if metric not in COUNTS:
+        raise ValidationError({"metric": _("Unknown figure.")})
+    qs = tickets_in(f, user).filter(ticket_metric_q(metric))
+    if region:
+        qs = qs.filter(region_path__contains=f"{region}/")
+    if category:
+        qs = qs.filter(category__parent__code=category)
+    return qs
