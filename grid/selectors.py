@@ -21,9 +21,26 @@ from .models import CheckIn, Grid, GridWorker, Patrol, PatrolChecklistItem
 TRACK_GAP_SECONDS = 300
 
 
+# The point → grid rule in one indexed statement: covers (a point on a boundary matches every grid that
+# shares it), then the lowest code. Written out because compiling the ORM query cost more than running it.
+_GRID_AT_SQL = """
+SELECT id, code, name, kind, community_id, region_path, households, population
+FROM grid_grid
+WHERE ST_Covers(boundary, ST_SetSRID(ST_MakePoint(%s, %s), 4326))
+ORDER BY code
+LIMIT 1
+"""
+
+
 def grid_at(point: Point) -> Grid | None:
-    """The grid covering `point`. On a shared boundary both grids cover it; the lowest code wins."""
-    return Grid.objects.filter(boundary__covers=point).select_related("community").order_by("code").first()
+    """The grid covering `point`. On a shared boundary both grids cover it; the lowest code wins.
+
+    The boundary and station are deferred (loaded only if read); `grid.community` is one query when used.
+    """
+    if point.srid not in (None, 4326):
+        point = point.transform(4326, clone=True)
+    rows = list(Grid.objects.raw(_GRID_AT_SQL, [point.x, point.y]))
+    return rows[0] if rows else None
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,8 @@ def test_verification_pass_closes_and_stale_version_is_409(client, worker, grid2
     ticket = _ticket_to_verify(worker, grid2, category)
     client.force_login(worker)
     assert ticket.number in client.get(reverse("grid:m-verify")).content.decode()
+    detail = client.get(reverse("grid:m-verify-detail", args=[ticket.pk])).content.decode()
+    assert "已清运" in detail and "核查通过" in detail  # the department's reply, and the buttons
     url = reverse("grid:m-api-verify", args=[ticket.pk])
     r = client.post(url, {"passed": "1", "version": ticket.version})
     assert r.status_code == 400  # no after-photo

@@ -1,0 +1,156 @@
+"""The grid worker's phone workspace in real Chromium at phone size, with geolocation granted."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from tests.conftest import browser_login, screenshot
+
+from .conftest import inside
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def no_tiles(settings):
+    # The test machine has no internet; the map still draws the grid boundary and the pin.
+    settings.MAP_TILES_URL = ""
+
+
+def _phone(browser, live_server, point):
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN",
+        geolocation={"latitude": point.y, "longitude": point.x, "accuracy": 12}, permissions=["geolocation"],
+        base_url=live_server.url,
+    )
+    context.set_default_timeout(15000)
+    return context, context.new_page()
+
+
+def _camera_photo(tmp_path, name="photo.jpg", size=(3000, 2000)):
+    path = tmp_path / name
+    Image.new("RGB", size, (90, 140, 60)).save(path, format="JPEG", quality=90)
+    return str(path)
+
+
+def _fill_report(page, photo_path, description):
+    page.wait_for_selector("text=已定位")
+    page.fill("#category-search", "垃圾")
+    page.click("#category-results li:has-text('暴露垃圾')")
+    assert "暴露垃圾" in page.inner_text("#category-chosen")
+    page.fill("#description", description)
+    page.set_input_files("#photos", photo_path)
+    page.wait_for_selector("[data-thumbs-for=photos] img")
+
+
+def test_report_with_a_photo_lands_in_the_right_grid(browser, live_server, no_tiles, worker, grid2, category, tmp_path):
+    from tickets.models import Ticket
+
+    context, page = _phone(browser, live_server, inside(grid2, 0.4, 0.6))
+    browser_login(page, live_server.url, "gw_bob")
+    assert page.url.endswith("/m/")  # the home page sends a grid worker to the phone workspace
+    assert page.is_visible("text=事件上报") and page.is_visible(f"text={grid2.name}")
+    screenshot(page, "grid-m-home")
+
+    page.click("text=事件上报")
+    _fill_report(page, _camera_photo(tmp_path), "小区门口垃圾桶满溢，垃圾散落路面")
+    assert grid2.name in page.inner_text("#loc-grid") or page.wait_for_selector(f"#loc-grid:has-text('{grid2.name}')")
+    screenshot(page, "grid-m-report-form")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_url("**/m/reports/")
+    ticket = Ticket.objects.get(reporter=worker)
+    assert ticket.grid == grid2 and ticket.community == grid2.community
+    assert ticket.description == "小区门口垃圾桶满溢，垃圾散落路面"
+    photo = ticket.photos.get()
+    assert max(photo.width, photo.height) == 1600  # resized in the browser from 3000×2000
+    assert page.is_visible(f"text={ticket.number}")
+    screenshot(page, "grid-m-my-reports")
+    context.close()
+
+
+def test_offline_report_is_kept_and_sent_exactly_once(browser, live_server, no_tiles, worker, grid2, category, tmp_path):
+    from tickets.models import Ticket
+
+    context, page = _phone(browser, live_server, inside(grid2, 0.5, 0.5))
+    browser_login(page, live_server.url, "gw_bob")
+    page.goto("/m/report/")
+    # The service worker installs and keeps the app shell for pages opened without signal.
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("caches.keys().then(ks => ks.some(k => k.startsWith('cc-grid-')))")
+
+    context.set_offline(True)
+    page.wait_for_selector("#net.off")
+    _fill_report(page, _camera_photo(tmp_path, size=(1200, 900)), "井边积水，无信号时上报")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_selector(".m-ok:has-text('没有信号')")
+    page.wait_for_selector("#queue li.q-waiting:has-text('等待信号')")
+    assert Ticket.objects.filter(reporter=worker).count() == 0
+    screenshot(page, "grid-m-offline-waiting")
+
+    context.set_offline(False)
+    page.wait_for_selector("#queue li.q-sent", timeout=20000)
+    text = page.inner_text("#queue li.q-sent")
+    ticket = Ticket.objects.get(reporter=worker)
+    assert ticket.number in text and ticket.grid == grid2
+    assert page.evaluate("window.ccGridQueue.all().then(items => items.length)") == 0
+    screenshot(page, "grid-m-offline-sent")
+    # More flushes (the timer, another 'online' event) change nothing.
+    page.evaluate("window.ccGridQueue.flush()")
+    page.wait_for_timeout(500)
+    assert Ticket.objects.filter(reporter=worker).count() == 1
+    context.close()
+
+
+def test_verify_with_an_after_photo_closes_the_ticket(browser, live_server, no_tiles, worker, grid2, category, tmp_path):
+    from .test_pages import _ticket_to_verify
+
+    ticket = _ticket_to_verify(worker, grid2, category)
+    context, page = _phone(browser, live_server, inside(grid2))
+    browser_login(page, live_server.url, "gw_bob")
+    page.click("text=核查任务")
+    page.click(f".m-list a:has-text('{ticket.number}')")
+    screenshot(page, "grid-m-verify-debug")
+    page.wait_for_selector(".m-reply:has-text('已清运')")  # the department's reply is shown
+    page.set_input_files("#photo", _camera_photo(tmp_path, "after.jpg"))
+    page.fill("#note", "现场已清理干净")
+    screenshot(page, "grid-m-verify")
+    page.click("button:has-text('核查通过')")
+    page.wait_for_url("**/m/verify/")
+    ticket.refresh_from_db()
+    assert ticket.state == "closed"
+    assert ticket.photos.filter(kind="verify").count() == 1
+    assert page.is_visible("text=您的网格暂无核查任务")
+    context.close()
+
+
+def test_check_in_and_patrol(browser, live_server, no_tiles, worker, grid2):
+    from grid.models import CheckIn, Patrol, PatrolChecklistItem
+
+    PatrolChecklistItem.objects.create(grid=grid2, title="消防通道是否畅通", position=1)
+    start = inside(grid2, 0.3, 0.5)
+    context, page = _phone(browser, live_server, start)
+    browser_login(page, live_server.url, "gw_bob")
+    page.click("text=定位报到")
+    page.click("button:has-text('在此报到')")
+    page.wait_for_selector(".m-ok:has-text('已在')")
+    assert CheckIn.objects.get(user=worker).inside_grid
+
+    page.goto("/m/patrol/")
+    page.click("button:has-text('开始巡查')")
+    page.wait_for_selector("#patrol-stop:visible")
+    for dx in (0.4, 0.5, 0.6):
+        page.wait_for_timeout(3100)  # the page records a point at most every 3 s
+        context.set_geolocation({"latitude": start.y, "longitude": inside(grid2, dx, 0.5).x})
+    page.check("text=消防通道是否畅通")
+    page.wait_for_timeout(3100)
+    page.click("button:has-text('结束巡查')")
+    page.wait_for_selector("#patrol-start:visible")
+    patrol = Patrol.objects.get(user=worker)
+    assert patrol.state == "done" and patrol.points_count >= 3
+    assert patrol.inside_distance_m > 0 and patrol.inside_distance_m == pytest.approx(patrol.distance_m)
+    assert patrol.checks.count() == 1
+    screenshot(page, "grid-m-patrol")
+    context.close()
