@@ -1,0 +1,115 @@
+"""Reads of alerts, always through the scope layer."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from command_center.org.permissions import visible
+
+from .models import OPEN_STATES, VEHICLE_KINDS, Alert, AlertEvent, RuleKind
+
+
+def alerts_visible_to(user) -> QuerySet[Alert]:
+    return visible(Alert.objects.select_related("rule", "department", "region"), user)
+
+
+def active_alerts_for(user) -> QuerySet[Alert]:
+    """The wall's contract: not-closed alerts in the user's scope, with location, level, title, created_at."""
+    return alerts_visible_to(user).filter(state__in=OPEN_STATES).order_by("-id")
+
+
+def timeline(alert: Alert) -> QuerySet[AlertEvent]:
+    return alert.events.select_related("actor").order_by("id")
+
+
+# ---- recall on the data hub's planted anomalies ------------------------------------------------------------
+
+# planted kind (datahub.PlantedAnomaly.Kind) → the warning-model kind that must find it
+PLANTED_RULE_KIND = {
+    "long_stop": RuleKind.LONG_STOP,
+    "banned_hours": RuleKind.BANNED_HOURS,
+    "off_route": RuleKind.ROUTE_DEVIATION,
+    "speeding": RuleKind.OVERSPEED,
+    "expired_licence": RuleKind.LICENCE,
+    "revoked_licence": RuleKind.LICENCE,
+    "overcrowded_dwelling": RuleKind.GROUP_RENTAL,
+}
+
+
+@dataclass
+class RecallRow:
+    kind: str
+    label: str
+    planted: int = 0
+    found: int = 0
+    missed: list = field(default_factory=list)
+
+
+@dataclass
+class RecallReport:
+    day: dt.date
+    rows: list[RecallRow]
+    # alerts of the compared kinds in the day that match no planted anomaly, per rule kind
+    unmatched: dict[str, int]
+    unmatched_alerts: list
+
+    @property
+    def planted(self) -> int:
+        return sum(r.planted for r in self.rows)
+
+    @property
+    def found(self) -> int:
+        return sum(r.found for r in self.rows)
+
+    @property
+    def recall(self) -> float | None:
+        return round(self.found / self.planted, 4) if self.planted else None
+
+    def summary(self) -> dict:
+        return {
+            "day": self.day.isoformat(), "planted": self.planted, "found": self.found, "recall": self.recall,
+            "by_kind": {r.kind: {"planted": r.planted, "found": r.found, "missed": r.missed} for r in self.rows},
+            "unmatched_alerts": self.unmatched, "unmatched_total": sum(self.unmatched.values()),
+        }
+
+
+def recall_report(day: dt.date, user=None) -> RecallReport:
+    """Which planted anomalies of `day` an alert found (same rule kind and subject, overlapping time), and
+    how many alerts of those kinds found something that was not planted (false positives against the plan)."""
+    from datahub.models import PlantedAnomaly
+
+    tz = timezone.get_current_timezone()
+    since = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    until = since + dt.timedelta(days=1)
+    alerts = Alert.objects.select_related("rule").filter(rule__kind__in=set(PLANTED_RULE_KIND.values()))
+    if user is not None:
+        alerts = visible(alerts, user)
+    timed = alerts.filter(rule__kind__in=VEHICLE_KINDS, window_start__lt=until, window_end__gte=since)
+    # register rules (licences, dwellings) report a state that began before the day and holds on
+    stateful = alerts.exclude(rule__kind__in=VEHICLE_KINDS).filter(window_end__gte=since)
+    candidates = list(timed) + list(stateful)
+    matched_ids: set[int] = set()
+    rows: dict[str, RecallRow] = {}
+    for p in PlantedAnomaly.objects.filter(day=day).order_by("kind", "subject"):
+        kind = PLANTED_RULE_KIND.get(p.kind)
+        if kind is None:
+            continue
+        row = rows.setdefault(p.kind, RecallRow(kind=p.kind, label=str(p.get_kind_display())))
+        row.planted += 1
+        hit = [
+            a for a in candidates
+            if a.rule.kind == kind and a.subject == p.subject
+            and (p.starts_at is None or (a.window_start <= p.ends_at and a.window_end >= p.starts_at))
+        ]
+        if hit:
+            row.found += 1
+            matched_ids.update(a.pk for a in hit)
+        else:
+            row.missed.append(p.subject)
+    unmatched_alerts = [a for a in candidates if a.pk not in matched_ids]
+    unmatched: dict[str, int] = {}
+    for a in unmatched_alerts:
+        unmatched[a.rule.kind] = unmatched.get(a.rule.kind, 0) + 1
+    return RecallReport(day=day, rows=list(rows.values()), unmatched=unmatched, unmatched_alerts=unmatched_alerts)
