@@ -18,6 +18,16 @@ def alerts_available() -> bool:
     return _selector("alerts.selectors", "active_alerts_for") is not None
 
 
+def alert_open_states() -> frozenset:
+    states = _selector("alerts.models", "OPEN_STATES")
+    return frozenset(states or ())
+
+
+def alert_levels() -> dict:
+    level = _selector("alerts.models", "Level")
+    return {} if level is None else {value: str(label) for value, label in level.choices}
+
+
 def alert_row(data: dict) -> list:
     """[lon, lat, level, title, at] of one alert, from an outbox payload or a row dict."""
     lon, lat = data.get("lon"), data.get("lat")
@@ -55,3 +65,9 @@ def hotline_kpis(user, *, start: dt.datetime, end: dt.datetime, region=None) -> 
     if kpis is None:
         return None
     return kpis(user, start=start, end=end, region=region)
+
+
+def hotline_contacts(user):
+    """The hotline contacts the user may see, or None without the hotline app."""
+    contacts_visible_to = _selector("hotline.selectors", "contacts_visible_to")
+    return None if contacts_visible_to is None else contacts_visible_to(user)

@@ -7,16 +7,17 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from command_center.org.models import Department, Region
 from command_center.org.permissions import require, visible
-from tickets.models import Category, Source
+from tickets.models import Category, Light, Source, State
 
 from . import exports, selectors, stats
-from .optional import alerts_available
+from .optional import alert_levels, alert_open_states, alerts_available
 from .wall import wall_region, wall_snapshot
 
 DRILL_EXPORT_LIMIT = 50_000
@@ -37,9 +38,28 @@ def _api_user(request):
 def wall(request):
     require(request.user, "dashboard.wall")
     region = wall_region(request.user)
+    config = {
+        "snapshot": reverse("dashboard:wall-snapshot"),
+        "grids": reverse("dashboard:wall-grids"),
+        "extras": reverse("dashboard:wall-extras"),
+        "socket": "/ws/wall/",
+        "tiles": settings.MAP_TILES_URL,
+        "center": list(settings.LEAFLET_CONFIG["DEFAULT_CENTER"]),
+        "labels": {
+            "ticket.created": _("New ticket"), "ticket.escalated": _("Escalated"), "alert.raised": _("Alert"),
+            "live": _("Live"), "connecting": _("Connecting…"), "reconnecting": _("Reconnecting…"),
+            "resync": _("Reloading the snapshot…"), "received": _("Received"), "closed": _("Closed"),
+            "score": _("Score"), "tickets": _("tickets"), "none": _("No open tickets"),
+            "open": _("open tickets"), "workers": _("on patrol"),
+        },
+        "states": dict(State.choices),
+        "alert_open_states": sorted(alert_open_states()),
+        "alert_levels": alert_levels(),
+        "lights": dict(Light.choices),
+    }
     return render(request, "dashboard/wall.html", {
         "region": region,
-        "tiles_url": settings.MAP_TILES_URL,
+        "wall_config": config,
         "alerts_available": alerts_available(),
     })
 

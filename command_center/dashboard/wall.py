@@ -62,9 +62,11 @@ def _local_hour(iso: str) -> int:
 def wall_snapshot(user, *, now: dt.datetime | None = None) -> dict:
     """Everything the wall draws, read inside one REPEATABLE READ transaction so the figures, the group's
     sequence number and the list of not-yet-relayed events describe the same moment."""
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        if outermost:  # inside a caller's transaction, that transaction's snapshot is the one we read
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         return _snapshot(user, now or timezone.now())
 
 
@@ -88,10 +90,14 @@ def _snapshot(user, now: dt.datetime) -> dict:
         for pk, loc, light, state, urgent, code, version, number, grid_id in open_rows
     }
     received_today = tickets.filter(created_at__gte=start).count()
+    # hotline volume: every contact (answered on the spot or not) when the hotline app is there, else its tickets
+    contacts = optional.hotline_contacts(user)
+    hotline_mode = "tickets" if contacts is None else "contacts"
+    hourly = tickets.filter(source=Source.HOTLINE) if contacts is None else contacts
     hotline_hours = [0] * 24
     for hour, n in (
-        tickets.filter(created_at__gte=start, source=Source.HOTLINE)
-        .annotate(h=ExtractHour("created_at")).values("h").annotate(n=Count("id")).values_list("h", "n")
+        hourly.filter(created_at__gte=start).annotate(h=ExtractHour("created_at")).values("h")
+        .annotate(n=Count("id")).values_list("h", "n")
     ):
         hotline_hours[hour] = n
     closed_today = {
@@ -124,6 +130,7 @@ def _snapshot(user, now: dt.datetime) -> dict:
         "ratings_today": ratings_today,
         "rating_base": [base["satisfied"], base["rated"]],
         "hotline_hours": hotline_hours,
+        "hotline_mode": hotline_mode,
         "exchanged_today": optional.exchanged_on(today, region),
         "alerts": alerts,
         "feed": feed,
@@ -184,6 +191,9 @@ def apply_event(state: dict, event: dict) -> None:
         _apply_ticket(state, data)
     elif topic.startswith("alert."):
         _apply_alert(state, topic, data)
+    elif topic == "hotline.contact":
+        if state["hotline_mode"] == "contacts" and _local_day(data["at"]) == dt.date.fromisoformat(state["day"]):
+            state["hotline_hours"][_local_hour(data["at"])] += 1
     elif topic == "datahub.batch":
         if _local_day(data["at"]) == dt.date.fromisoformat(state["day"]):
             state["exchanged_today"] += int(data.get("accepted") or 0)
@@ -207,7 +217,7 @@ def _apply_ticket(state: dict, data: dict) -> None:
         return
     if action == "created":
         state["received_today"] += 1
-        if data.get("source") == Source.HOTLINE:
+        if data.get("source") == Source.HOTLINE and state["hotline_mode"] == "tickets":
             state["hotline_hours"][_local_hour(at)] += 1
     elif action in CLOSING_ACTIONS:
         due = data.get("due_at")
@@ -228,7 +238,7 @@ def _grid_of(lon: float, lat: float):
 
 def _apply_alert(state: dict, topic: str, data: dict) -> None:
     key = str(data.get("id"))
-    if topic == "alert.closed" or data.get("active") is False:
+    if topic == "alert.closed" or data.get("state") not in optional.alert_open_states():
         state["alerts"].pop(key, None)
         return
     row = optional.alert_row(data)

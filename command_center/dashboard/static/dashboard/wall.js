@@ -1,0 +1,387 @@
+/* The command center wall: one snapshot over HTTP, then websocket events applied in sequence order.
+ *
+ * reduce() and figures() are the JavaScript twins of command_center/dashboard/wall.py apply_event() and
+ * figures(); the Python pair is what the protocol tests check against a fresh snapshot.
+ * Any gap in the sequence numbers, or a reconnect, reloads the snapshot. */
+(function () {
+  "use strict";
+
+  var cfg = JSON.parse(document.getElementById("wall-config").textContent);
+  var L_ = cfg.labels;
+  var LON = 0, LAT = 1, LIGHT = 2, STATE = 3, URGENT = 4, CATEGORY = 5, VERSION = 6, NUMBER = 7, GRID = 8;
+  var OPEN = { "new": 1, "open": 1, "dispatched": 1, "handling": 1, "verifying": 1, "suspended": 1 };
+  var FEED_SIZE = 20;
+  var SATISFIED = { "satisfied": 1, "basically": 1 };
+  var COLORS = { green: "#2fd27a", yellow: "#ffc53d", red: "#ff4d4f" };
+
+  // -------------------------------------------------------------------------------------------- time helpers
+  var dayFormat = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit" });
+  var hourFormat = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", hour: "2-digit", hourCycle: "h23" });
+  var clockFormat = new Intl.DateTimeFormat("zh-CN", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  var dateFormat = new Intl.DateTimeFormat("zh-CN", { timeZone: "Asia/Shanghai", month: "long", day: "numeric", weekday: "short" });
+  function localDay(iso) { return dayFormat.format(new Date(iso)); }
+  function localHour(iso) { return parseInt(hourFormat.format(new Date(iso)), 10) % 24; }
+  function hhmm(iso) { return clockFormat.format(new Date(iso)).slice(0, 5); }
+
+  // -------------------------------------------------------------------------------------------- the reducer
+  function reduce(state, event) {
+    var topic = event.topic, data = event.data || {};
+    if (topic.indexOf("ticket.") === 0) reduceTicket(state, data);
+    else if (topic.indexOf("alert.") === 0) reduceAlert(state, topic, data);
+    else if (topic === "hotline.contact") {
+      if (state.hotline_mode === "contacts" && localDay(data.at) === state.day) state.hotline_hours[localHour(data.at)] += 1;
+    }
+    else if (topic === "datahub.batch" && localDay(data.at) === state.day) state.exchanged_today += (data.accepted || 0);
+  }
+
+  function reduceTicket(state, data) {
+    var key = String(data.id), action = data.action || "", at = data.at;
+    var known = state.tickets[key];
+    if (!known || data.version > known[VERSION]) {
+      if (OPEN[data.state]) {
+        var grid = known ? known[GRID] : gridOf(data.lon, data.lat);
+        state.tickets[key] = [data.lon, data.lat, data.light, data.state, data.urgent, data.category_code, data.version, data.number, grid];
+      } else {
+        delete state.tickets[key];
+      }
+    }
+    if (!at || localDay(at) !== state.day) return;
+    if (action === "created") {
+      state.received_today += 1;
+      if (data.source === "hotline" && state.hotline_mode === "tickets") state.hotline_hours[localHour(at)] += 1;
+    } else if (action === "closed" || action === "self_resolved") {
+      state.closed_today[key] = !data.due_at || new Date(at) <= new Date(data.due_at);
+    } else if (action === "reopened") {
+      delete state.closed_today[key];
+    } else if (action === "rated") {
+      state.ratings_today[key] = (data.detail || {}).satisfaction || "";
+    }
+    if (action === "created" || action === "escalated") {
+      state.feed = [{ kind: "ticket." + action, ticket: data.id, number: data.number, title: data.title, at: at }]
+        .concat(state.feed).slice(0, FEED_SIZE);
+    }
+  }
+
+  function reduceAlert(state, topic, data) {
+    var key = String(data.id);
+    if (topic === "alert.closed" || cfg.alert_open_states.indexOf(data.state) < 0) { delete state.alerts[key]; return; }
+    var lon = data.lon, lat = data.lat;
+    if (lon == null && Array.isArray(data.location)) { lon = data.location[0]; lat = data.location[1]; }
+    var row = [lon, lat, data.level || "", data.title || "", data.created_at || data.at];
+    state.alerts[key] = row;
+    if (topic === "alert.raised") {
+      state.feed = [{ kind: topic, alert: data.id, level: row[2], title: row[3], at: row[4] }].concat(state.feed).slice(0, FEED_SIZE);
+    }
+  }
+
+  function figures(state) {
+    var rows = Object.keys(state.tickets).map(function (k) { return state.tickets[k]; });
+    var closed = Object.keys(state.closed_today).map(function (k) { return state.closed_today[k]; });
+    var ratings = Object.keys(state.ratings_today).map(function (k) { return state.ratings_today[k]; });
+    var satisfied = state.rating_base[0] + ratings.filter(function (r) { return SATISFIED[r]; }).length;
+    var rated = state.rating_base[1] + ratings.length;
+    var mix = {}, grids = {};
+    rows.forEach(function (r) {
+      var major = r[CATEGORY].slice(0, 2);
+      mix[major] = (mix[major] || 0) + 1;
+      if (r[GRID] != null) grids[r[GRID]] = (grids[r[GRID]] || 0) + 1;
+    });
+    var round1 = function (x) { return Math.round(x * 10) / 10; };
+    return {
+      received_today: state.received_today,
+      closed_today: closed.length,
+      on_time_rate: closed.length ? round1(100 * closed.filter(Boolean).length / closed.length) : null,
+      satisfaction: rated ? round1(100 * satisfied / rated) : null,
+      overdue_now: rows.filter(function (r) { return r[LIGHT] === "red"; }).length,
+      open_now: rows.length,
+      active_alerts: Object.keys(state.alerts).length,
+      exchanged_today: state.exchanged_today,
+      category_mix: mix,
+      grid_open: grids,
+      hotline_hours: state.hotline_hours.slice()
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------- map
+  var map = L.map("map", { zoomControl: false, attributionControl: false, preferCanvas: true }).setView(cfg.center, 11);
+  var tiles = L.tileLayer(cfg.tiles, { maxZoom: 18, subdomains: "1234" });
+  tiles.addTo(map);
+  var canvas = L.canvas({ padding: 0.3 });
+  var gridLayer = L.geoJSON(null, { style: gridStyle, interactive: false }).addTo(map);
+  var ticketLayer = L.layerGroup().addTo(map);
+  var alertLayer = L.layerGroup().addTo(map);
+  var workerLayer = L.layerGroup().addTo(map);
+  var gridIndex = [];  // [{id, bbox:[minx,miny,maxx,maxy], rings:[...]}] for point-in-polygon of new tickets
+  var gridOpen = {};
+  var fitted = false;
+
+  function gridStyle(feature) {
+    var n = gridOpen[feature.id] || 0;
+    var fill = n === 0 ? "#0f3b66" : n < 2 ? "#1f6fb2" : n < 4 ? "#d99a1e" : "#d9363e";
+    return { color: "#3fa9ff", weight: 0.8, opacity: 0.55, fillColor: fill, fillOpacity: n ? 0.55 : 0.18 };
+  }
+
+  function indexGrids(geojson) {
+    gridIndex = geojson.features.map(function (f) {
+      var polys = f.geometry.type === "MultiPolygon" ? f.geometry.coordinates : [f.geometry.coordinates];
+      var bbox = [Infinity, Infinity, -Infinity, -Infinity];
+      polys.forEach(function (p) { p[0].forEach(function (c) {
+        bbox[0] = Math.min(bbox[0], c[0]); bbox[1] = Math.min(bbox[1], c[1]);
+        bbox[2] = Math.max(bbox[2], c[0]); bbox[3] = Math.max(bbox[3], c[1]);
+      }); });
+      return { id: f.id, bbox: bbox, polys: polys };
+    });
+  }
+
+  function inRing(x, y, ring) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  }
+
+  function gridOf(lon, lat) {
+    for (var i = 0; i < gridIndex.length; i++) {
+      var g = gridIndex[i], b = g.bbox;
+      if (lon < b[0] || lon > b[2] || lat < b[1] || lat > b[3]) continue;
+      for (var p = 0; p < g.polys.length; p++) {
+        var poly = g.polys[p];
+        if (inRing(lon, lat, poly[0]) && !poly.slice(1).some(function (hole) { return inRing(lon, lat, hole); })) return g.id;
+      }
+    }
+    return null;
+  }
+
+  function drawTickets(state) {
+    ticketLayer.clearLayers();
+    Object.keys(state.tickets).forEach(function (id) {
+      var t = state.tickets[id];
+      L.circleMarker([t[LAT], t[LON]], {
+        renderer: canvas, radius: t[URGENT] ? 7 : 5, weight: 1, color: "#0b1a2e",
+        fillColor: COLORS[t[LIGHT]] || COLORS.green, fillOpacity: 0.95
+      }).bindTooltip(t[NUMBER] + " · " + (cfg.states[t[STATE]] || t[STATE])).addTo(ticketLayer);
+    });
+  }
+
+  function drawAlerts(state) {
+    alertLayer.clearLayers();
+    Object.keys(state.alerts).forEach(function (id) {
+      var a = state.alerts[id];
+      if (a[0] == null) return;
+      L.circleMarker([a[1], a[0]], { renderer: canvas, radius: 11, weight: 3, color: "#ff2d6f", fillOpacity: 0.15 })
+        .bindTooltip((cfg.alert_levels[a[2]] || a[2]) + " · " + a[3]).addTo(alertLayer);
+    });
+  }
+
+  function drawWorkers(positions) {
+    workerLayer.clearLayers();
+    positions.forEach(function (p) {
+      L.circleMarker([p.lat, p.lon], { renderer: canvas, radius: 4, weight: 2, color: "#7df9ff", fillColor: "#0b1a2e", fillOpacity: 1 })
+        .bindTooltip(p.name + " · " + p.grid).addTo(workerLayer);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------- charts
+  var text = "#cfe6ff", axis = "#5a7fa8", split = "rgba(90,127,168,.25)";
+  function px(n) { return Math.round(n * window.innerWidth / 1920); }
+  var charts = {};
+  ["mix", "trend", "hours", "ranking"].forEach(function (name) {
+    charts[name] = echarts.init(document.getElementById("chart-" + name), null, { renderer: "canvas" });
+  });
+  window.addEventListener("resize", function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
+
+  function baseAxis() {
+    return { axisLine: { lineStyle: { color: axis } }, axisLabel: { color: text, fontSize: px(14) }, splitLine: { lineStyle: { color: split } } };
+  }
+
+  function drawCharts(snapshot, figs) {
+    var mix = Object.keys(figs.category_mix).sort().map(function (code) {
+      return { name: (snapshot.categories[code] || code), value: figs.category_mix[code] };
+    });
+    charts.mix.setOption({
+      animation: false,
+      color: ["#3fa9ff", "#2fd27a", "#ffc53d", "#ff7a45", "#b37feb", "#36cfc9", "#ff4d4f", "#91caff", "#95de64", "#ffd666", "#ff9c6e", "#d3adf7", "#87e8de"],
+      tooltip: { trigger: "item" },
+      legend: { type: "scroll", orient: "vertical", right: 0, top: "middle", textStyle: { color: text, fontSize: px(14) }, pageTextStyle: { color: text } },
+      series: [{ type: "pie", radius: ["42%", "72%"], center: ["36%", "52%"], data: mix,
+        label: { show: false }, itemStyle: { borderColor: "#07142a", borderWidth: 2 } }]
+    });
+    var days = snapshot.trend.days.concat([snapshot.state.day]).map(function (d) { return d.slice(5); });
+    charts.trend.setOption({
+      animation: false,
+      grid: { left: px(44), right: px(12), top: px(30), bottom: px(26) },
+      legend: { data: [L_.received, L_.closed], textStyle: { color: text, fontSize: px(14) }, top: 0, right: 0 },
+      tooltip: { trigger: "axis" },
+      xAxis: Object.assign(baseAxis(), { type: "category", data: days, axisLabel: { color: text, fontSize: px(12), interval: 6 } }),
+      yAxis: Object.assign(baseAxis(), { type: "value", minInterval: 1 }),
+      series: [
+        { name: L_.received, type: "line", smooth: true, symbol: "none", lineStyle: { width: px(3), color: "#3fa9ff" },
+          areaStyle: { color: "rgba(63,169,255,.18)" }, data: snapshot.trend.received.concat([figs.received_today]) },
+        { name: L_.closed, type: "line", smooth: true, symbol: "none", lineStyle: { width: px(3), color: "#2fd27a" },
+          data: snapshot.trend.closed.concat([figs.closed_today]) }
+      ]
+    });
+    charts.hours.setOption({
+      animation: false,
+      grid: { left: px(40), right: px(8), top: px(14), bottom: px(26) },
+      tooltip: { trigger: "axis" },
+      xAxis: Object.assign(baseAxis(), { type: "category", data: Array.from({ length: 24 }, function (_, h) { return h + "时"; }),
+        axisLabel: { color: text, fontSize: px(12), interval: 3 } }),
+      yAxis: Object.assign(baseAxis(), { type: "value", minInterval: 1 }),
+      series: [{ type: "bar", data: figs.hotline_hours, itemStyle: { color: "#36cfc9" }, barWidth: "60%" }]
+    });
+  }
+
+  function drawRanking(ranking) {
+    var rows = ranking.slice().reverse();
+    charts.ranking.setOption({
+      animation: false,
+      grid: { left: px(8), right: px(48), top: px(6), bottom: px(6), containLabel: true },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      xAxis: { type: "value", max: 100, show: false },
+      yAxis: { type: "category", data: rows.map(function (r) { return r.name; }), axisLine: { show: false }, axisTick: { show: false },
+        axisLabel: { color: text, fontSize: px(15) } },
+      series: [{ type: "bar", data: rows.map(function (r) { return r.score; }), barWidth: "55%",
+        label: { show: true, position: "right", color: "#fff", fontSize: px(15), formatter: "{c}" },
+        itemStyle: { color: new echarts.graphic.LinearGradient(0, 0, 1, 0, [{ offset: 0, color: "#1f6fb2" }, { offset: 1, color: "#3fe0ff" }]) } }]
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------- rendering
+  function setKpi(name, value) {
+    var el = document.getElementById("kpi-" + name);
+    if (!el) return;
+    el.textContent = value == null ? "–" : (typeof value === "number" ? value.toLocaleString("zh-CN") : value) + (el.dataset.unit && value != null ? el.dataset.unit : "");
+  }
+
+  function drawFeed(state) {
+    var list = document.getElementById("feed");
+    list.replaceChildren.apply(list, state.feed.map(function (item) {
+      var li = document.createElement("li");
+      li.className = "feed-item " + item.kind.replace(".", "-");
+      var time = document.createElement("time"); time.textContent = hhmm(item.at);
+      var tag = document.createElement("span"); tag.className = "tag"; tag.textContent = L_[item.kind] || item.kind;
+      var what = document.createElement("span"); what.className = "what";
+      what.textContent = (item.number ? item.number.slice(-5) + " " : (item.level ? (cfg.alert_levels[item.level] || item.level) + " " : "")) + (item.title || "");
+      li.append(time, tag, what);
+      return li;
+    }));
+  }
+
+  var drawPending = false;
+  function render() {
+    if (drawPending) return;
+    drawPending = true;
+    requestAnimationFrame(function () {
+      drawPending = false;
+      if (!wall.snapshot) return;
+      var state = wall.snapshot.state, figs = figures(state);
+      ["received_today", "closed_today", "on_time_rate", "satisfaction", "overdue_now", "active_alerts", "exchanged_today", "open_now"]
+        .forEach(function (k) { setKpi(k, figs[k]); });
+      gridOpen = figs.grid_open;
+      gridLayer.setStyle(gridStyle);
+      drawTickets(state);
+      drawAlerts(state);
+      drawCharts(wall.snapshot, figs);
+      drawFeed(state);
+      wall.rendered += 1;
+      document.body.dataset.rendered = String(wall.rendered);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------- protocol
+  var wall = window.wallDebug = {
+    snapshot: null, seq: 0, pending: {}, buffer: [], loading: false, socket: null, rendered: 0,
+    snapshots: 0, applied: 0, reduce: reduce, figures: figures,
+    cut: function () { if (wall.socket) wall.socket.close(4000, "cut for a test"); }
+  };
+
+  function setLink(state) {
+    var el = document.getElementById("link");
+    el.dataset.state = state;
+    el.textContent = L_[state] || state;
+  }
+
+  function loadSnapshot() {
+    wall.loading = true;
+    setLink(wall.snapshot ? "resync" : "connecting");
+    return fetch(cfg.snapshot, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error("snapshot " + r.status); return r.json(); })
+      .then(function (snap) {
+        wall.snapshot = snap;
+        wall.seq = snap.seq;
+        wall.pending = {};
+        snap.pending.forEach(function (id) { wall.pending[id] = true; });
+        wall.snapshots += 1;
+        wall.loading = false;
+        if (!fitted && snap.region && snap.region.bbox) {
+          var b = snap.region.bbox;
+          map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [8, 8] });
+          fitted = true;
+        }
+        var queued = wall.buffer; wall.buffer = [];
+        queued.forEach(onEvent);
+        if (wall.socket && wall.socket.readyState === WebSocket.OPEN) setLink("live");
+        render();
+      })
+      .catch(function () { wall.loading = false; setTimeout(loadSnapshot, 3000); });
+  }
+
+  function onEvent(event) {
+    if (wall.loading || !wall.snapshot) { wall.buffer.push(event); return; }
+    if (event.seq <= wall.seq) return;  // already applied, or already in the snapshot
+    if (event.seq > wall.seq + 1) { loadSnapshot(); return; }  // a gap: something was missed
+    wall.seq = event.seq;
+    if (wall.pending[event.id]) { delete wall.pending[event.id]; return; }  // its change is in the snapshot
+    reduce(wall.snapshot.state, event);
+    wall.applied += 1;
+    render();
+  }
+
+  var retry = 1000;
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + cfg.socket);
+    wall.socket = socket;
+    socket.onmessage = function (msg) {
+      var event = JSON.parse(msg.data);
+      if (event.type === "hello") { retry = 1000; loadSnapshot(); return; }  // (re)joined: start from a fresh snapshot
+      if (event.type === "event") onEvent(event);
+    };
+    socket.onopen = function () { setLink("connecting"); };
+    socket.onclose = function () {
+      setLink("reconnecting");
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 10000);
+    };
+  }
+
+  function loadGrids() {
+    return fetch(cfg.grids, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (geojson) {
+      indexGrids(geojson);
+      gridLayer.addData(geojson);
+      gridLayer.bringToBack();
+    });
+  }
+
+  function loadExtras() {
+    fetch(cfg.extras, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (x) {
+      drawWorkers(x.positions);
+      drawRanking(x.ranking);
+    }).catch(function () { /* the next poll tries again */ });
+  }
+
+  function tick() {
+    var now = new Date();
+    document.getElementById("clock").textContent = dateFormat.format(now) + " " + clockFormat.format(now);
+    if (wall.snapshot && !wall.loading && dayFormat.format(now) !== wall.snapshot.state.day) loadSnapshot();  // midnight
+  }
+
+  tick();
+  setInterval(tick, 1000);
+  setInterval(loadExtras, 60000);
+  loadExtras();
+  loadGrids().then(connect, connect);
+})();
