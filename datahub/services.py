@@ -1,6 +1,7 @@
 """Writes of the data hub: batches, tokens, access requests, catalog entries."""
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +16,10 @@ from command_center.org.models import Department
 from command_center.realtime.services import outbox_write
 
 from . import bodies, feeds, selectors
+from .signals import batch_committed
 from .models import AccessRequest, DataResource, DepartmentToken, ExchangeBatch, ExchangeDaily, TokenScope
+
+logger = logging.getLogger(__name__)
 
 MAX_REPORTED_ERRORS = 1000
 TOKEN_PREFIX = "dh_"
@@ -121,7 +125,16 @@ def _fill_batch(*, batch, resource, reader, fmt, started) -> BatchResult:
         region=resource.owner.region,
         department_ids=[resource.owner_id],
     )
+    transaction.on_commit(lambda: _announce(batch=batch, resource=resource))
     return BatchResult(batch=batch, errors=errors)
+
+
+def _announce(*, batch: ExchangeBatch, resource: DataResource) -> None:
+    for receiver, result in batch_committed.send_robust(
+        sender=ExchangeBatch, batch_id=batch.pk, batch=batch, resource_code=resource.code, feed=resource.feed
+    ):
+        if isinstance(result, Exception):  # a listener's failure must not fail a batch that is already stored
+            logger.error("batch_committed receiver %r failed", receiver, exc_info=result)
 
 
 def _count_daily(*, batch: ExchangeBatch, day: date) -> None:

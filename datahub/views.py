@@ -138,7 +138,6 @@ def tokens(request):
     if not request.user.department_id:
         raise PermissionDenied(_("Tokens belong to a department; your account has none."))
     choices = _token_choices(request.user)
-    secret = created = None
     if request.method == "POST":
         allowed = {c["value"]: c for c in choices}
         picked = [allowed[v] for v in request.POST.getlist("scope") if v in allowed]
@@ -149,8 +148,16 @@ def tokens(request):
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+        else:
+            # Post/redirect/get: a reload must not create a second token. The secret waits in the
+            # session only until the next page shows it once.
+            request.session["datahub_new_token"] = {"id": created.pk, "secret": secret}
+        return redirect("datahub:tokens")
+    shown = request.session.pop("datahub_new_token", None)
+    tokens = selectors.tokens_of(request.user)
+    created = next((t for t in tokens if shown and t.pk == shown["id"]), None)
     response = render(request, "datahub/tokens.html", {
-        "tokens": selectors.tokens_of(request.user), "choices": choices, "secret": secret, "created": created,
+        "tokens": tokens, "choices": choices, "secret": shown["secret"] if created else None, "created": created,
     })
     response["Cache-Control"] = "no-store"  # the secret is on this page once
     return response

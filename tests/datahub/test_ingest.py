@@ -220,3 +220,60 @@ def test_generic_resource_validates_against_its_json_schema(city):
     record = DataRecord.objects.get(resource=resource)
     assert record.key == "S-1" and record.data == {"site_id": "S-1", "credit_code": "91110000600037341L", "level": 1,
                                                      "chemical": "液氨", "storage_t": 130.0}
+
+
+def test_exchange_statistics_per_department_per_day(push_token, positions, jt_officer, alice, city, haigang):
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from datahub.selectors import exchange_series
+
+    push(token_client(push_token), positions.code, ndjson([{**GOOD, "time": recent(i)} for i in range(4)]), key="s1")
+    push(token_client(push_token), positions.code, ndjson([{**GOOD, "time": recent(), "lat": 0}]), key="s2")
+    today = timezone.localdate()
+    assert exchanged_on(today) == {"records": 4, "batches": 2, "rejected": 1}
+    assert exchanged_on(today, region=city)["records"] == 4  # 市交通运输局 is a city department
+    assert exchanged_on(today, region=haigang)["records"] == 0
+    assert exchange_series(start=today, end=today) == [
+        {"day": today, "department_id": positions.owner_id, "department": "市交通运输局", "records": 4, "batches": 2}
+    ]
+    client = APIClient()
+    client.force_login(jt_officer)
+    stats = client.get("/api/datahub/stats/?days=7").json()
+    assert stats["today"]["records"] == 4 and stats["series"][0]["department"] == "市交通运输局"
+    client.force_login(alice)
+    assert client.get("/api/datahub/stats/").status_code == 403
+
+
+def test_records_are_read_page_by_page(push_token, positions, jt_officer, django_assert_max_num_queries):
+    from rest_framework.test import APIClient
+
+    push(token_client(push_token), positions.code, ndjson([{**GOOD, "time": recent(i)} for i in range(5)]), key="r")
+    client = APIClient()
+    client.force_login(jt_officer)
+    with django_assert_max_num_queries(8):
+        first = client.get(f"/api/datahub/resources/{positions.code}/records/?limit=3").json()
+    assert len(first["results"]) == 3 and first["next"]
+    second = client.get(f"/api/datahub/resources/{positions.code}/records/?limit=3&after={first['next']}").json()
+    assert len(second["results"]) >= 2 and second["results"][0]["plate"] == "苏A12345"
+
+
+def test_batch_committed_is_announced_after_commit(push_token, positions, django_capture_on_commit_callbacks):
+    from datahub.signals import batch_committed
+
+    heard = []
+
+    def listener(sender, batch_id, resource_code, feed, **kwargs):
+        heard.append((batch_id, resource_code, feed))
+
+    batch_committed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = push(token_client(push_token), positions.code, ndjson([{**GOOD, "time": recent()}]), key="sig")
+            assert heard == []  # nothing is announced before the batch commits
+        assert heard == [(response.json()["id"], positions.code, "vehicle_position")]
+        with django_capture_on_commit_callbacks(execute=True):
+            push(token_client(push_token), positions.code, ndjson([{**GOOD, "time": recent()}]), key="sig")  # replay
+        assert len(heard) == 1
+    finally:
+        batch_committed.disconnect(listener)
