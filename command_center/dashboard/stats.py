@@ -47,24 +47,24 @@ RATES = {
     "direct_rate": (gettext_lazy("Direct resolution rate"), "direct", "received"),
 }
 COUNTS = {
-    "received": gettext_lazy("Received"),
-    "closed": gettext_lazy("Closed"),
+    "received": gettext_lazy("Cases received"),
+    "closed": gettext_lazy("Cases closed"),
     "on_time": gettext_lazy("Closed on time"),
-    "rated": gettext_lazy("Rated"),
-    "satisfied": gettext_lazy("Satisfied"),
-    "dispatched": gettext_lazy("Dispatched"),
-    "reworked": gettext_lazy("Reworked"),
-    "returned": gettext_lazy("Returned"),
-    "extended": gettext_lazy("Extended"),
+    "rated": gettext_lazy("Cases rated"),
+    "satisfied": gettext_lazy("Rated satisfied"),
+    "dispatched": gettext_lazy("Cases dispatched"),
+    "reworked": gettext_lazy("Cases reworked"),
+    "returned": gettext_lazy("Cases returned"),
+    "extended": gettext_lazy("Cases extended"),
     "direct": gettext_lazy("Closed directly"),
 }
 DEPT_COUNTS = {
     "volume": gettext_lazy("Lead shares"),
-    "closed": gettext_lazy("Replied"),
+    "closed": gettext_lazy("Shares replied"),
     "on_time": gettext_lazy("Replied on time"),
-    "reworked": gettext_lazy("Reworked"),
-    "returned": gettext_lazy("Returned"),
-    "extended": gettext_lazy("Extended"),
+    "reworked": gettext_lazy("Shares reworked"),
+    "returned": gettext_lazy("Shares returned"),
+    "extended": gettext_lazy("Shares extended"),
 }
 
 

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from command_center.org.models import Department, Region
@@ -48,7 +49,7 @@ def wall(request):
         "labels": {
             "ticket.created": _("New ticket"), "ticket.escalated": _("Escalated"), "alert.raised": _("Alert"),
             "live": _("Live"), "connecting": _("Connecting…"), "reconnecting": _("Reconnecting…"),
-            "resync": _("Reloading the snapshot…"), "received": _("Received"), "closed": _("Closed"),
+            "resync": _("Reloading the snapshot…"), "received": pgettext("trend", "Received"), "closed": pgettext("trend", "Closed"),
             "score": _("Score"), "tickets": _("tickets"), "none": _("No open tickets"),
             "open": _("open tickets"), "workers": _("on patrol"),
         },

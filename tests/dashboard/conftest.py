@@ -58,7 +58,7 @@ class Loop:
 
     def dispatch(self, t, *, lead=None, at=None):
         def step():
-            opened = services.ticket_open(ticket=t, by=self.dispatcher)
+            opened = services.ticket_open(ticket=t, by=self.dispatcher) if t.state == "new" else t
             return services.ticket_dispatch(ticket=opened, by=self.dispatcher, lead=lead or self.zf)
 
         return self._at(at, step)
