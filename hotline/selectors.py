@@ -1,0 +1,257 @@
+"""Reads of the hotline: knowledge suggestions, duplicate candidates, the caller's history, masking, KPIs."""
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.geos import Point
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+from rapidfuzz import fuzz
+
+from command_center.org.permissions import visible
+from tickets.models import OPEN_STATES, Category, Satisfaction, Ticket
+from tickets.selectors import mask_name, mask_phone, may_see_contact
+
+from . import text
+from .models import Contact, KnowledgeArticle, Outcome, ReturnVisit
+
+DUPLICATE_RADIUS_M = getattr(settings, "HOTLINE_DUPLICATE_RADIUS_M", 300)
+DUPLICATE_DAYS = getattr(settings, "HOTLINE_DUPLICATE_DAYS", 30)
+DUPLICATE_MIN_SCORE = 45  # below this a nearby ticket is not worth the agent's attention
+STRONG_DUPLICATE_SCORE = 80  # Open311 requests link on their own above this
+METRES_PER_DEGREE = 111_320
+
+
+# ---------------------------------------------------------------------------------------------- masking
+
+
+def caller_of(contact: Contact, user) -> tuple[str, str]:
+    """(name, phone) in full for roles that call citizens back, masked for everyone else."""
+    if may_see_contact(user):
+        return contact.caller_name, contact.caller_phone
+    return mask_name(contact.caller_name), mask_phone(contact.caller_phone)
+
+
+def contacts_visible_to(user) -> QuerySet[Contact]:
+    return visible(Contact.objects.select_related("category", "ticket", "article", "agent"), user)
+
+
+def contacts_by_phone(user, phone: str) -> QuerySet[Contact]:
+    """Contacts from exactly this number (findable by every role that sees contacts; shown masked where due)."""
+    return contacts_visible_to(user).filter(caller_phone=phone).order_by("-id")
+
+
+# ---------------------------------------------------------------------------------------------- knowledge base
+
+
+def articles_valid_on(day: dt.date) -> QuerySet[KnowledgeArticle]:
+    return KnowledgeArticle.objects.filter(is_active=True, valid_from__lte=day).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+    )
+
+
+def article_search(query: str, *, limit: int = 5, category: Category | None = None, include_invalid: bool = False) -> list[KnowledgeArticle]:
+    """Articles matching any of the query's jieba tokens, best rank first (title tokens weigh double)."""
+    words = list(dict.fromkeys(text.tokens(query)))[:30]
+    if not words:
+        return []
+    search = reduce(or_, [SearchQuery(w, config="simple", search_type="plain") for w in words])
+    qs = KnowledgeArticle.objects.all() if include_invalid else articles_valid_on(timezone.localdate())
+    qs = qs.filter(search_vector=search).annotate(rank=SearchRank(F("search_vector"), search))
+    qs = qs.select_related("category", "department")
+    ordering = ["-rank", "-used_count", "id"]
+    if category is not None:
+        qs = qs.annotate(same=Q(category=category))
+        ordering.insert(0, "-same")
+    return list(qs.order_by(*ordering)[:limit])
+
+
+# ---------------------------------------------------------------------------------------------- duplicates
+
+
+@dataclass
+class Candidate:
+    ticket: Ticket
+    distance_m: float | None
+    text_score: float
+    score: float
+    reasons: list[str] = field(default_factory=list)
+    callers: int = 1
+
+
+def _similarity(tokens_a: list[str], text_b: str) -> float:
+    """0–100: token-set similarity of the segmented texts (word order and repetition do not matter)."""
+    if not tokens_a:
+        return 0.0
+    return fuzz.token_set_ratio(" ".join(tokens_a), " ".join(text.tokens(text_b)))
+
+
+def duplicate_candidates(
+    user,
+    *,
+    content: str,
+    location: Point | None,
+    category: Category | None = None,
+    caller_phone: str = "",
+    radius_m: float = DUPLICATE_RADIUS_M,
+    days: int = DUPLICATE_DAYS,
+    limit: int = 5,
+) -> list[Candidate]:
+    """Open tickets that may be the same matter: same category within `radius_m` and `days`, scored by text
+    similarity, distance and age; plus the open tickets this caller already called about.
+
+    PostGIS narrows first (the GiST index on the ticket's point with a degree box, then the exact
+    spheroid distance), so only a handful of rows reach rapidfuzz."""
+    now = timezone.now()
+    tokens = text.tokens(content)
+    found: dict[int, Candidate] = {}
+    base = Ticket.objects.filter(state__in=OPEN_STATES).select_related("category")
+    if user is not None:  # None: the system itself (Open311 intake), which sees every ticket
+        base = visible(base, user)
+    if location is not None and category is not None:
+        # a degree box a little larger than the circle, so the index does the narrowing
+        box = radius_m / (METRES_PER_DEGREE * math.cos(math.radians(location.y))) * 1.05
+        nearby = (
+            base.filter(category=category, created_at__gte=now - dt.timedelta(days=days), location__dwithin=(location, box))
+            .annotate(distance=Distance("location", location))
+            .filter(distance__lte=radius_m)
+            .order_by("distance")[:50]
+        )
+        for t in nearby:
+            d = t.distance.m
+            sim = _similarity(tokens, f"{t.title} {t.description}")
+            age_days = (now - t.created_at).total_seconds() / 86400
+            score = 0.6 * sim + 25 * (1 - d / radius_m) + 15 * max(0.0, 1 - age_days / days)
+            if score >= DUPLICATE_MIN_SCORE:
+                reasons = ["nearby"] + (["similar_text"] if sim >= 60 else [])
+                found[t.pk] = Candidate(t, d, sim, round(score, 1), reasons)
+    if caller_phone:
+        ids = (
+            Contact.objects.filter(caller_phone=caller_phone, ticket__state__in=OPEN_STATES)
+            .values_list("ticket_id", flat=True).distinct()[:20]
+        )
+        same_caller = base.filter(pk__in=list(ids))
+        if location is not None:
+            same_caller = same_caller.annotate(distance=Distance("location", location))
+        for t in same_caller:
+            if t.pk in found:
+                found[t.pk].reasons.append("same_caller")
+                found[t.pk].score = round(min(100.0, found[t.pk].score + 20), 1)
+                continue
+            sim = _similarity(tokens, f"{t.title} {t.description}")
+            d = t.distance.m if location is not None else None
+            found[t.pk] = Candidate(t, d, sim, round(max(50.0, 0.6 * sim + 20), 1), ["same_caller"])
+    ranked = sorted(found.values(), key=lambda c: (-c.score, c.ticket.pk))[:limit]
+    counts = dict(
+        Contact.objects.filter(ticket_id__in=[c.ticket.pk for c in ranked]).values("ticket_id").annotate(n=Count("id")).values_list("ticket_id", "n")
+    )
+    for c in ranked:
+        c.callers = getattr(c.ticket, "caller_count", None) or max(1, counts.get(c.ticket.pk, 0))
+    return ranked
+
+
+# ---------------------------------------------------------------------------------------------- the caller's history
+
+
+def caller_history(user, phone: str, *, limit: int = 10) -> dict:
+    """Earlier contacts from this number and how often they called (重复来电)."""
+    if not phone:
+        return {"contacts": [], "total": 0, "last_30_days": 0, "open_tickets": 0}
+    qs = contacts_by_phone(user, phone)
+    since = timezone.now() - dt.timedelta(days=30)
+    figures = qs.aggregate(
+        total=Count("id"),
+        recent=Count("id", filter=Q(created_at__gte=since)),
+        open_tickets=Count("ticket", filter=Q(ticket__state__in=OPEN_STATES), distinct=True),
+    )
+    return {
+        "contacts": list(qs[:limit]),
+        "total": figures["total"],
+        "last_30_days": figures["recent"],
+        "open_tickets": figures["open_tickets"],
+    }
+
+
+# ---------------------------------------------------------------------------------------------- return visits
+
+
+def visits_due_for(user) -> QuerySet[ReturnVisit]:
+    return visible(ReturnVisit.objects.filter(state=ReturnVisit.State.PENDING), user).select_related(
+        "ticket", "ticket__category", "contact"
+    ).order_by("due_at", "id")
+
+
+def visits_with_chief(user) -> QuerySet[ReturnVisit]:
+    return visible(ReturnVisit.objects.filter(state=ReturnVisit.State.WITH_CHIEF), user).select_related(
+        "ticket", "ticket__category", "contact", "visited_by"
+    ).order_by("visited_at", "id")
+
+
+# ---------------------------------------------------------------------------------------------- KPIs
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def hotline_kpis(user, *, start: dt.datetime, end: dt.datetime, region=None) -> dict:
+    """The hotline's figures for contacts received in [start, end), within the user's scope (and `region`):
+
+    direct_rate 直接办结率 — share settled on the spot;
+    on_time_rate 按时办结率 — of contacts finished or past their time limit, the share finished in time
+        (a direct answer is finished when given; a ticketed contact when its ticket closes);
+    satisfaction_rate 满意率 — of visits done, satisfied or basically satisfied;
+    visit_rate 回访率 — visits done of visits due (tickets closed in the period);
+    repeat_rate 重复来电率 — contacts from a number that had called within 30 days before;
+    by_channel, by_type — volumes. Rates are percentages, None when there is nothing to divide by."""
+    now = timezone.now()
+    contacts = visible(Contact.objects.filter(created_at__gte=start, created_at__lt=end), user)
+    visits = visible(ReturnVisit.objects.filter(created_at__gte=start, created_at__lt=end), user)
+    if region is not None:
+        contacts = contacts.filter(region_path__startswith=region.path)
+        visits = visits.filter(region_path__startswith=region.path)
+    finished_at = Q(outcome=Outcome.DIRECT, closed_at__isnull=False) | Q(ticket__state="closed")
+    figures = contacts.aggregate(
+        total=Count("id"),
+        direct=Count("id", filter=Q(outcome=Outcome.DIRECT)),
+        linked=Count("id", filter=Q(outcome=Outcome.LINKED)),
+        new_ticket=Count("id", filter=Q(outcome=Outcome.NEW_TICKET)),
+        repeat=Count("id", filter=Q(is_repeat=True)),
+        finished=Count("id", filter=finished_at),
+        on_time=Count(
+            "id",
+            filter=Q(outcome=Outcome.DIRECT, closed_at__lte=F("due_at"))
+            | Q(ticket__state="closed", ticket__closed_at__lte=F("due_at")),
+        ),
+        overdue_unfinished=Count("id", filter=~finished_at & Q(due_at__lt=now)),
+    )
+    visit_figures = visits.aggregate(
+        due=Count("id"),
+        done=Count("id", filter=Q(visited_at__isnull=False)),
+        satisfied=Count("id", filter=Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY])),
+        unsatisfied=Count("id", filter=Q(satisfaction=Satisfaction.UNSATISFIED)),
+    )
+    judged = figures["finished"] + figures["overdue_unfinished"]
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "contacts": figures["total"],
+        "direct": figures["direct"],
+        "linked": figures["linked"],
+        "new_tickets": figures["new_ticket"],
+        "direct_rate": _rate(figures["direct"], figures["total"]),
+        "on_time_rate": _rate(figures["on_time"], judged),
+        "satisfaction_rate": _rate(visit_figures["satisfied"], visit_figures["done"]),
+        "visit_rate": _rate(visit_figures["done"], visit_figures["due"]),
+        "repeat_rate": _rate(figures["repeat"], figures["total"]),
+        "visits_due": visit_figures["due"],
+        "visits_done": visit_figures["done"],
+        "by_channel": dict(contacts.order_by().values_list("channel").annotate(n=Count("id")).values_list("channel", "n")),
+        "by_type": dict(contacts.order_by().values_list("type").annotate(n=Count("id")).values_list("type", "n")),
+    }

@@ -1,0 +1,50 @@
+"""Chinese text → tokens (jieba) for knowledge-base search and duplicate scoring."""
+
+import logging
+import re
+import threading
+
+import jieba
+
+jieba.setLogLevel(logging.WARNING)
+
+_lock = threading.Lock()
+_ready = False
+# function words and hotline filler that say nothing about the matter
+STOPWORDS = frozenset(
+    "的 了 在 是 我 你 他 她 它 们 有 和 就 不 也 都 还 很 到 要 会 说 对 这 那 吗 呢 吧 啊 呀 么 与 及 或 被 把 给 让 从 向 "
+    "请问 您好 你好 谢谢 一下 一个 怎么 如何 什么 哪里 现在 已经 市民 来电 反映 希望 请 能否 可以 问题 情况 相关".split()
+)
+_WORD = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+def _init() -> None:
+    global _ready
+    with _lock:
+        if not _ready:
+            jieba.initialize()
+            _ready = True
+
+
+def add_words(words) -> None:
+    """Teach the segmenter place names (roads, compounds) so they stay whole."""
+    _init()
+    for w in words:
+        if w:
+            jieba.add_word(w, freq=20000)
+
+
+def tokens(text: str) -> list[str]:
+    """Search-mode segmentation (long words also yield their parts), without stopwords and punctuation."""
+    _init()
+    out = []
+    for tok in jieba.lcut_for_search(text or ""):
+        tok = tok.strip().lower()
+        if not tok or tok in STOPWORDS or not _WORD.search(tok):
+            continue
+        out.append(tok)
+    return out
+
+
+def segmented(text: str) -> str:
+    return " ".join(tokens(text))

@@ -1,0 +1,118 @@
+"""Fixtures for hotline tests: agents and other roles, the gazetteer and knowledge base, a point in 春晖社区,
+and a helper that walks a ticket through the loop to closed."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.gis.geos import Point
+
+from command_center.org.models import Department, Region, Role
+from grid.models import Grid
+from hotline import demo, gazetteer
+from hotline.models import Open311Client
+from tests.conftest import make_user
+from tickets import services as ticket_services
+from tickets.demo import load_categories
+from tickets.models import Category
+
+
+@pytest.fixture
+def categories(city):
+    load_categories()
+    return {c.code: c for c in Category.objects.filter(parent__isnull=False)}
+
+
+@pytest.fixture
+def hotline_data(categories):
+    demo.load_gazetteer()
+    gazetteer.reset()
+    demo.load_services()
+    demo.load_articles()
+
+
+@pytest.fixture
+def agent(city, hotline_data):
+    """A city hotline agent."""
+    return make_user("hl_agent", Role.HOTLINE_AGENT, region=city)
+
+
+@pytest.fixture
+def editor_agent(city, hotline_data):
+    """A hotline agent allowed to edit the knowledge base."""
+    user = make_user("hl_editor", Role.HOTLINE_AGENT, region=city)
+    user.user_permissions.add(Permission.objects.get(codename="edit_knowledge", content_type__app_label="hotline"))
+    return user
+
+
+@pytest.fixture
+def haigang_agent(haigang, hotline_data):
+    """An agent scoped to 海港区: an outsider to tickets in 江城区."""
+    return make_user("hg_agent", Role.HOTLINE_AGENT, region=haigang)
+
+
+@pytest.fixture
+def leader(city):
+    return make_user("hl_leader", Role.LEADER, region=city)
+
+
+@pytest.fixture
+def chief(city):
+    return make_user("hl_chief", Role.DUTY_CHIEF, region=city)
+
+
+@pytest.fixture
+def wangjiang(city):
+    return Region.objects.get(name="望江街道")
+
+
+@pytest.fixture
+def chunhui(wangjiang):
+    return Region.objects.filter(parent=wangjiang).order_by("code").first()
+
+
+@pytest.fixture
+def grid1(chunhui):
+    return Grid.objects.filter(community=chunhui).order_by("code").first()
+
+
+@pytest.fixture
+def spot(grid1) -> Point:
+    x0, y0, x1, y1 = grid1.boundary.extent
+    return Point((x0 + x1) / 2, (y0 + y1) / 2, srid=4326)
+
+
+def near(point: Point, metres_east: float) -> Point:
+    return Point(point.x + metres_east / 94_500, point.y, srid=4326)
+
+
+@pytest.fixture
+def town_dispatcher(wangjiang):
+    return make_user("hl_wj_disp", Role.DISPATCHER, region=wangjiang)
+
+
+@pytest.fixture
+def zf_staff(wangjiang):
+    return make_user("hl_zf_staff", Role.DEPARTMENT_STAFF, department=Department.objects.get(code=f"{wangjiang.code[:9]}-ZF"))
+
+
+@pytest.fixture
+def close_ticket(town_dispatcher, zf_staff):
+    """Walk a new ticket through open → dispatch → sign → reply → verify (closed)."""
+
+    def run(ticket):
+        t = ticket_services.ticket_open(ticket=ticket, by=town_dispatcher)
+        t = ticket_services.ticket_dispatch(ticket=t, by=town_dispatcher, lead=zf_staff.department)
+        a = t.assignments.get()
+        ticket_services.ticket_sign(assignment=a, by=zf_staff)
+        ticket_services.ticket_reply(assignment=a, by=zf_staff, reply="已处理")
+        t.refresh_from_db()
+        return ticket_services.ticket_verify(ticket=t, by=town_dispatcher, passed=True, version=t.version)
+
+    return run
+
+
+@pytest.fixture
+def open311_key(hotline_data):
+    client = Open311Client(name="江海市民App")
+    raw = client.set_new_key()
+    client.save()
+    return raw
