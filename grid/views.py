@@ -11,7 +11,6 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from command_center.org.permissions import can, get_visible_or_404
@@ -21,33 +20,10 @@ from .mobile import Conflict, accuracy_from, mobile_endpoint, point_from, time_f
 from .models import Patrol, PatrolChecklistItem
 
 
-# Timeline steps as a grid worker reads them (the tickets app records the step's code).
-EVENT_LABELS = {
-    "created": gettext_lazy("Reported"),
-    "opened": gettext_lazy("Case opened"),
-    "cancelled": gettext_lazy("Cancelled"),
-    "dispatched": gettext_lazy("Dispatched"),
-    "signed": gettext_lazy("Signed for"),
-    "replied": gettext_lazy("Department replied"),
-    "released": gettext_lazy("Assisting department released"),
-    "closed": gettext_lazy("Verified and closed"),
-    "reworked": gettext_lazy("Verification failed: sent back"),
-    "self_resolved": gettext_lazy("Fixed on the spot"),
-    "merged": gettext_lazy("Merged as duplicate"),
-    "resumed": gettext_lazy("Resumed"),
-    "reopened": gettext_lazy("Reopened"),
-    "urged": gettext_lazy("Urged"),
-    "escalated": gettext_lazy("Escalated"),
-    "rated": gettext_lazy("Citizen rated it"),
-    "light": gettext_lazy("Deadline light changed"),
-}
-
-
 def _timeline(ticket):
-    events = list(ticket.events.select_related("actor").order_by("id"))
-    for e in events:
-        e.label = EVENT_LABELS.get(e.action, e.action)
-    return events
+    from tickets import selectors as ticket_selectors
+
+    return list(ticket_selectors.timeline(ticket))
 
 
 def gridworker_page(view):

@@ -95,7 +95,10 @@ def test_offline_report_is_kept_and_sent_exactly_once(browser, live_server, no_t
     text = page.inner_text("#queue li.q-sent")
     ticket = Ticket.objects.get(reporter=worker)
     assert ticket.number in text and ticket.grid == grid2
+    # The message under the form now carries the server's answer instead of "waiting".
+    page.wait_for_selector(f".m-ok:has-text('{ticket.number}')")
     assert page.evaluate("window.ccGridQueue.all().then(items => items.length)") == 0
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "grid-m-offline-sent")
     # More flushes (the timer, another 'online' event) change nothing.
     page.evaluate("window.ccGridQueue.flush()")

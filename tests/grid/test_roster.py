@@ -47,3 +47,28 @@ def test_move_and_leave_are_kept_as_history(worker, grid2, chunhui):
     newcomer = make_user("gw_new", Role.GRIDWORKER, region=chunhui)
     gridworker_assign(user=newcomer, grid=grid2, kind=GridWorker.Kind.FULL_TIME)
     assert full_time_worker(grid2) == newcomer
+
+
+def test_admin_edits_go_through_the_roster_service(client, admin_user, grid2, chunhui):
+    from django.urls import reverse
+
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:grid_grid_change", args=[grid2.pk])).content.decode()
+    assert "leaflet" in page.lower()  # the boundary is edited on a Leaflet map
+    newcomer = make_user("gw_admin_added", Role.GRIDWORKER, region=chunhui)
+    r = client.post(reverse("admin:grid_gridworker_add"), {
+        "user": newcomer.pk, "grid": grid2.pk, "kind": "volunteer", "is_active": "on",
+        "changes-TOTAL_FORMS": "0", "changes-INITIAL_FORMS": "0",
+    })
+    assert r.status_code == 302, r.content.decode()[:2000]
+    change = GridWorkerChange.objects.get(worker__user=newcomer)
+    assert change.action == "joined" and change.by == admin_user
+    # A second full-time worker is refused by the form, in Chinese.
+    other = make_user("gw_admin_ft", Role.GRIDWORKER, region=chunhui)
+    gridworker_assign(user=make_user("gw_ft", Role.GRIDWORKER, region=chunhui), grid=grid2, kind=GridWorker.Kind.FULL_TIME)
+    r = client.post(reverse("admin:grid_gridworker_add"), {
+        "user": other.pk, "grid": grid2.pk, "kind": "full_time", "is_active": "on",
+        "changes-TOTAL_FORMS": "0", "changes-INITIAL_FORMS": "0",
+    })
+    assert r.status_code == 200 and "一人一格" in r.content.decode()
+    assert not GridWorker.objects.filter(user=other).exists()

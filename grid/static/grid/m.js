@@ -92,6 +92,7 @@
         announce(item, "relogin", result.data);
         return {queued: true};
       } else if (result.status >= 500 || result.status === 0) {
+        await queuePut({...item, queued: true});
         announce(item, "waiting");
         return {queued: true};
       } else {
@@ -100,6 +101,7 @@
       }
       return result;
     } catch (e) {
+      await queuePut({...item, queued: true});  // no signal: it waits on the phone
       announce(item, "waiting");
       return {queued: true};
     } finally {
@@ -121,7 +123,8 @@
   // Answers of items sent while their form is no longer on screen go into the queue panel.
   const answered = new Map();
   function announce(item, state, data) {
-    if (state === "sent" || state === "failed") answered.set(item.key, {item, state, data});
+    // Only what had to wait is reported in the panel; an immediate answer is shown where it was asked for.
+    if (item.queued && (state === "sent" || state === "failed")) answered.set(item.key, {item, state, data});
     document.dispatchEvent(new CustomEvent("queue:" + state, {detail: {item, data}}));
   }
 
@@ -247,11 +250,17 @@
       try {
         if (form.hasAttribute("data-locate")) await fillPosition(form);
         const {fields, files} = await collect(form, button);
-        const item = {key: newKey(), url: form.dataset.action, label: form.dataset.label, fields, files, created: Date.now()};
+        const text = form.querySelector("textarea");
+        const summary = text && text.value.trim() ? "：" + text.value.trim().slice(0, 16) : "";
+        const item = {key: newKey(), url: form.dataset.action, label: form.dataset.label + summary, fields, files, created: Date.now()};
         const result = await submit(item);
         if (result.queued) {
           showError(form, "");
           showOk(form, t("queued"));
+          form.dataset.pendingKey = item.key;
+          await renderQueue();
+          const panel = document.getElementById("queue");
+          if (panel && !panel.hidden) panel.scrollIntoView({block: "start"});
           form.reset();
           form.querySelectorAll(".m-thumbs").forEach((b) => { b.innerHTML = ""; });
           form.dispatchEvent(new CustomEvent("m:queued"));
@@ -265,6 +274,16 @@
       } finally {
         delete form.dataset.busy;
         form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+      }
+    });
+  });
+
+  // When a queued submission of a form still on screen goes out, its message shows the server's answer.
+  document.addEventListener("queue:sent", (event) => {
+    document.querySelectorAll("form[data-queue-form]").forEach((form) => {
+      if (form.dataset.pendingKey === event.detail.item.key) {
+        delete form.dataset.pendingKey;
+        showOk(form, describe(event.detail.data));
       }
     });
   });
@@ -415,7 +434,7 @@
     const sendPoints = async () => {
       if (!patrolId || buffer.length === 0) return;
       const batch = buffer; buffer = [];
-      const r = await post(`${patrolBox.dataset.base}${patrolId}/points`, [["points", JSON.stringify(batch)]], startBtn.textContent.trim());
+      const r = await post(`${patrolBox.dataset.base}${patrolId}/points`, [["points", JSON.stringify(batch)]], t("track"));
       if (r.data) show(r.data);
     };
     const startWatching = () => {
