@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -113,3 +114,84 @@ def recall_report(day: dt.date, user=None) -> RecallReport:
     for a in unmatched_alerts:
         unmatched[a.rule.kind] = unmatched.get(a.rule.kind, 0) + 1
     return RecallReport(day=day, rows=list(rows.values()), unmatched=unmatched, unmatched_alerts=unmatched_alerts)
+
+
+# ---- matching analysis: abnormal stops against enterprises under rectification ------------------------------
+
+
+@dataclass
+class MatchingResult:
+    since: dt.datetime
+    until: dt.datetime
+    radius_m: int
+    stops: list[dict]
+    enterprises: list[dict]
+
+    @property
+    def matched_stops(self) -> int:
+        return sum(1 for s in self.stops if s["matches"])
+
+    @property
+    def matched_enterprises(self) -> int:
+        return sum(1 for e in self.enterprises if e["matches"])
+
+    @property
+    def coverage(self) -> float | None:
+        """Matched enterprises ÷ enterprises under rectification."""
+        return round(self.matched_enterprises / len(self.enterprises), 4) if self.enterprises else None
+
+    def summary(self) -> dict:
+        return {
+            "since": self.since.isoformat(), "until": self.until.isoformat(), "radius_m": self.radius_m,
+            "stops": len(self.stops), "matched_stops": self.matched_stops,
+            "enterprises": len(self.enterprises), "matched_enterprises": self.matched_enterprises,
+            "coverage": self.coverage,
+        }
+
+
+def stop_matching(user, *, since: dt.datetime, until: dt.datetime, radius_m: int = 500) -> MatchingResult:
+    """Abnormal-stop alerts in [since, until) within `radius_m` of an enterprise under rectification (整改中),
+    both as far as `user` may see them."""
+    from datahub.models import Enterprise
+
+    stops = list(
+        visible(Alert.objects.filter(rule__kind=RuleKind.LONG_STOP, window_start__lt=until, window_end__gte=since), user)
+        .order_by("window_start")
+        .values("id", "subject", "title", "window_start", "window_end", "location", "level", "state", "evidence__minutes")
+    )
+    enterprises = list(
+        visible(Enterprise.objects.filter(status=Enterprise.Status.RECTIFYING, location__isnull=False), user)
+        .order_by("credit_code")
+        .values("id", "credit_code", "name", "address", "location")
+    )
+    pairs: list[tuple[int, int, float]] = []
+    if stops and enterprises:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT a.id, e.id, ST_Distance(a.location::geography, e.location::geography)
+                FROM alerts_alert a JOIN datahub_enterprise e
+                  ON ST_DWithin(a.location::geography, e.location::geography, %s)
+                WHERE a.id = ANY(%s) AND e.id = ANY(%s)
+                ORDER BY 3
+                """,
+                [radius_m, [s["id"] for s in stops], [e["id"] for e in enterprises]],
+            )
+            pairs = cursor.fetchall()
+    by_stop: dict[int, list] = {}
+    by_enterprise: dict[int, list] = {}
+    names = {e["id"]: e["name"] for e in enterprises}
+    plates = {s["id"]: s["subject"] for s in stops}
+    for stop_id, enterprise_id, metres in pairs:
+        by_stop.setdefault(stop_id, []).append({"enterprise": names[enterprise_id], "metres": round(metres)})
+        by_enterprise.setdefault(enterprise_id, []).append({"alert": stop_id, "plate": plates[stop_id], "metres": round(metres)})
+    for s in stops:
+        s["lon"], s["lat"] = round(s["location"].x, 6), round(s["location"].y, 6)
+        s["minutes"] = s.pop("evidence__minutes")
+        del s["location"]
+        s["matches"] = by_stop.get(s["id"], [])
+    for e in enterprises:
+        e["lon"], e["lat"] = round(e["location"].x, 6), round(e["location"].y, 6)
+        del e["location"]
+        e["matches"] = by_enterprise.get(e["id"], [])
+    return MatchingResult(since=since, until=until, radius_m=radius_m, stops=stops, enterprises=enterprises)

@@ -5,11 +5,14 @@ row and writes the outbox row the wall listens to, all in one transaction.
 """
 
 import datetime as dt
+import io
+import uuid
 from collections.abc import Sequence
 from types import SimpleNamespace
 
 from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -347,3 +350,67 @@ def alert_deadline_reached(alert: Alert, now: dt.datetime) -> None:
         note=_("Overdue since %(due)s.") % {"due": timezone.localtime(alert.due_at).strftime("%Y-%m-%d %H:%M")},
         data={"from_level": before_level, "to_level": alert.level, "escalations": alert.escalation_count},
     )
+
+
+# ------------------------------------------------------------------------------------------------ video events
+
+
+MAX_SNAPSHOT_BYTES = 5 * 1024 * 1024
+
+
+def clean_snapshot(data: bytes) -> ContentFile:
+    """A real JPEG or PNG (decoded, not trusted by its name), re-encoded as JPEG without metadata."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not data or len(data) > MAX_SNAPSHOT_BYTES:
+        raise ValidationError({"snapshot": _("The snapshot must be an image of at most 5 MB.")})
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ("JPEG", "PNG"):
+                raise ValidationError({"snapshot": _("The snapshot must be a JPEG or PNG image.")})
+            image.load()
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=85)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise ValidationError({"snapshot": _("The snapshot is not a readable image.")}) from None
+    return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.jpg")
+
+
+def video_rule_for(event_type: str) -> AlertRule | None:
+    """The active video warning model that takes this event type."""
+    for rule in AlertRule.objects.filter(kind="video_event", is_active=True).order_by("code"):
+        if event_type in rule.settings()["event_types"]:
+            return rule
+    return None
+
+
+def video_event_receive(
+    *, camera_code: str, event_type: str, occurred_at: dt.datetime, confidence: float, snapshot: bytes,
+    event_id: str = "", idempotency_key: str | None = None,
+) -> tuple[Alert, bool]:
+    """A camera's analytics reports an event with a snapshot. Everything is checked before anything is
+    written; repeated events of one camera and type within the rule's merge gap fold into one alert."""
+    from datahub.models import Camera
+
+    camera = Camera.objects.select_related("region").filter(code=camera_code).first()
+    if camera is None:
+        raise ValidationError({"camera": _("Unknown camera “%(code)s”.") % {"code": camera_code}})
+    rule = video_rule_for(event_type)
+    if rule is None:
+        raise ValidationError({"event_type": _("No active warning model takes events of type “%(type)s”.") % {"type": event_type}})
+    params = rule.settings()
+    if confidence < params["min_confidence"]:
+        raise ValidationError({"confidence": _("The confidence is below the model's threshold (%(min)s).") % {"min": params["min_confidence"]}})
+    now = timezone.now()
+    if occurred_at > now + dt.timedelta(minutes=5):
+        raise ValidationError({"occurred_at": _("The event time lies in the future.")})
+    image = clean_snapshot(snapshot)
+    label = params["event_types"][event_type]
+    finding = Finding(
+        subject=f"{camera.code}:{event_type}"[:80],
+        title=_("%(event)s at %(camera)s") % {"event": label, "camera": camera.name},
+        window_start=occurred_at, window_end=occurred_at, location=camera.location,
+        evidence={"camera": camera.code, "camera_name": camera.name, "event_type": event_type, "event": label,
+                  "confidence": round(confidence, 3), "event_id": event_id, "occurred_at": occurred_at.isoformat()},
+    )
+    return alert_raise(rule=rule, finding=finding, snapshot=image, idempotency_key=idempotency_key or (event_id or None))
