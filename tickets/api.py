@@ -36,8 +36,9 @@ class TransitionErrorsMixin:
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    def _ticket_response(self, ticket, code=status.HTTP_200_OK):
-        ticket = Ticket.objects.select_related("category", "center").get(pk=ticket.pk)
+    def _ticket_response(self, ticket, code=status.HTTP_200_OK, *, fresh=False):
+        if not fresh:
+            ticket = Ticket.objects.select_related("category", "center").get(pk=ticket.pk)
         return Response(s.TicketSerializer(ticket, context={"request": self.request}).data, status=code)
 
 
@@ -80,7 +81,9 @@ class TicketViewSet(TransitionErrorsMixin, ScopedQuerysetMixin, mixins.ListModel
             urgent=data["urgent"], idempotency_key=request.headers.get("Idempotency-Key") or None,
             photos=request.FILES.getlist("photos") if hasattr(request, "FILES") else (), occurred_at=data["occurred_at"],
         )
-        response = self._ticket_response(ticket, status.HTTP_200_OK if ticket.replayed else status.HTTP_201_CREATED)
+        response = self._ticket_response(
+            ticket, status.HTTP_200_OK if ticket.replayed else status.HTTP_201_CREATED, fresh=not ticket.replayed
+        )
         if ticket.placement_note:
             response.data["placement_note"] = ticket.placement_note
         return response

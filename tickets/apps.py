@@ -14,7 +14,9 @@ class TicketsConfig(AppConfig):
         from command_center.org.permissions import register_action
 
         from . import calendar, deadlines
-        from .models import Assignment
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import Assignment, CalendarOverride
         from .roles import ACTIONS
         from .services import assignment_deadline_reached
 
@@ -29,6 +31,8 @@ class TicketsConfig(AppConfig):
             description=_("Open, dispatch, urge and approve the cases at your center."),
         )
         register_check("calendar", calendar.health)
+        post_save.connect(calendar.clear_cache, sender=CalendarOverride, dispatch_uid="tickets-calendar-cache")
+        post_delete.connect(calendar.clear_cache, sender=CalendarOverride, dispatch_uid="tickets-calendar-cache-del")
         deadlines.register(
             deadlines.DeadlineKind(
                 name="tickets.assignment",

@@ -7,12 +7,14 @@ with a warning on /healthz and in the admin. Working hours come from settings.TI
 
 import datetime as dt
 import logging
+import time
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -63,15 +65,37 @@ def year_is_known(year: int) -> bool:
     return year in known_years()
 
 
+# The override table is tiny and read on every deadline computation: each process keeps a copy for
+# OVERRIDES_TTL seconds; saving or deleting an override clears this process's copy at once.
+OVERRIDES_TTL = 60.0
+_overrides_cache: dict = {"at": None, "data": None}
+
+
+def _all_overrides() -> dict[dt.date, bool]:
+    from .models import CalendarOverride
+
+    now = time.monotonic()
+    if _overrides_cache["data"] is None or now - _overrides_cache["at"] > OVERRIDES_TTL:
+        _overrides_cache["data"] = dict(CalendarOverride.objects.values_list("date", "is_workday"))
+        _overrides_cache["at"] = now
+    return _overrides_cache["data"]
+
+
+def _forget() -> None:
+    _overrides_cache["data"] = None
+
+
+def clear_cache(**kwargs) -> None:
+    """Forget the copy now (this transaction sees its own change) and again after commit."""
+    _forget()
+    transaction.on_commit(_forget)
+
+
 class Calendar:
-    """Working-day answers for a span of dates, with the overrides loaded in one query."""
+    """Working-day answers for a span of dates."""
 
     def __init__(self, start: dt.date, end: dt.date):
-        from .models import CalendarOverride
-
-        self.overrides = dict(
-            CalendarOverride.objects.filter(date__gte=start, date__lte=end).values_list("date", "is_workday")
-        )
+        self.overrides = _all_overrides()
         self.start, self.end = start, end
 
     def is_workday(self, day: dt.date) -> bool:

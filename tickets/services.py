@@ -118,10 +118,13 @@ def _record(
     note: str = "",
     data: dict | None = None,
     department_ids: Iterable[int] | None = None,
+    saved: bool = False,
 ) -> TicketEvent:
-    """Save the ticket (bumping its version), append the timeline row and write the outbox row."""
-    ticket.version += 1
-    ticket.save(update_fields=[*dict.fromkeys([*fields, "version"])])
+    """Save the ticket (bumping its version), append the timeline row and write the outbox row.
+    `saved`: the caller has just inserted the ticket, so there is nothing to update."""
+    if not saved:
+        ticket.version += 1
+        ticket.save(update_fields=[*dict.fromkeys([*fields, "version"])])
     event = TicketEvent.objects.create(
         ticket=ticket,
         actor=by,
@@ -253,8 +256,9 @@ def ticket_create(
         raise ValidationError({"occurred_at": _("The time of the incident lies in the future.")})
     cleaned = _clean_all(photos)
     grid, community, placement_note = place(location)
-    town = community.parent
-    district = town.parent
+    # the community's ancestors in one query (its path lists their codes)
+    chain = {r.level: r for r in Region.objects.filter(code__in=[c for c in community.path.split("/") if c])}
+    town, district = chain[Region.Level.TOWN], chain[Region.Level.DISTRICT]
     try:
         with transaction.atomic():
             ticket = Ticket(
@@ -286,8 +290,7 @@ def ticket_create(
             _save_photos(ticket, cleaned, kind=TicketPhoto.Kind.BEFORE, by=by)
             _record(
                 ticket, by=by, action="created", from_state="", note=placement_note,
-                data={"source": source, "outside_grid": grid is None}, department_ids=(),
-                fields=(),
+                data={"source": source, "outside_grid": grid is None}, department_ids=(), saved=True,
             )
     except IntegrityError:
         if idempotency_key:
