@@ -69,8 +69,19 @@ class AccessRequestSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "requested_at", "decided_at", "decision_note"]
 
 
-class ResourceList(generics.ListAPIView):
-    """The data resource catalog (数据资源目录)."""
+class ResourceInput(serializers.Serializer):
+    code = serializers.CharField(max_length=40)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    schema = serializers.JSONField()
+    key_field = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    update_cycle = serializers.ChoiceField(DataResource.Cycle.choices, default=DataResource.Cycle.DAILY)
+    sharing = serializers.ChoiceField(DataResource.Sharing.choices, default=DataResource.Sharing.CONDITIONAL)
+
+
+class ResourceList(generics.ListCreateAPIView):
+    """The data resource catalog (数据资源目录). A data officer registers a resource of their department
+    with POST (JSON records validated by its JSON Schema; the typed feeds are registered by administrators)."""
 
     authentication_classes = AUTHENTICATION
     permission_classes = [IsAuthenticated, CatalogReader]
@@ -79,6 +90,18 @@ class ResourceList(generics.ListAPIView):
 
     def get_queryset(self):
         return DataResource.objects.select_related("owner").order_by("code")
+
+    @extend_schema(request=ResourceInput, responses={201: DataResourceSerializer})
+    def post(self, request, *args, **kwargs):
+        permissions.require(request.user, "datahub.register_resource")
+        if not request.user.department_id:
+            raise exceptions.PermissionDenied(_("Resources belong to a department; your account has none."))
+        data = ResourceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not isinstance(data.validated_data["schema"], dict):
+            raise exceptions.ValidationError({"schema": _("The schema is a JSON object (JSON Schema).")})
+        resource = services.resource_register(owner=request.user.department, feed=DataResource.Feed.GENERIC, **data.validated_data)
+        return Response(DataResourceSerializer(resource).data, status=status.HTTP_201_CREATED)
 
 
 class ResourceDetail(generics.RetrieveAPIView):

@@ -18,6 +18,7 @@ class DatahubConfig(AppConfig):
         register_action("datahub.request_access", roles=["data_officer"])
         register_action("datahub.decide_access", roles=["data_officer"])
         register_action("datahub.manage_tokens", roles=["data_officer"])
+        register_action("datahub.register_resource", roles=["data_officer"])
         workspaces.register(
             key="datahub",
             label=_("Data hub"),

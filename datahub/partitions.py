@@ -103,7 +103,16 @@ def drop_partitions_before(cutoff: date) -> list[str]:
     try:
         with conn.connection.cursor() as cursor:
             for name in old:
+                cursor.execute("BEGIN")
+                cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name)))
+                rows = cursor.fetchone()[0]
                 cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+                # the catalog's record count loses the dropped day in the same transaction
+                cursor.execute(
+                    "UPDATE datahub_dataresource SET record_count = GREATEST(record_count - %s, 0) WHERE feed = 'vehicle_position'",
+                    [rows],
+                )
+                cursor.execute("COMMIT")
                 dropped.append(name)
     finally:
         conn.close()

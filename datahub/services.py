@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
@@ -276,7 +277,14 @@ def resource_register(
         raise ValidationError({"schema": _("Not a usable JSON Schema: %(reason)s") % {"reason": exc}}) from None
     if key_field and key_field not in schema.get("properties", {}):
         raise ValidationError({"key_field": _("The key field must be one of the schema's properties.")})
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9_-]{1,39}", code or ""):
+        raise ValidationError({"code": _("Resource codes are 2 to 40 capital letters, digits, “-” or “_”.")})
+    if not (name or "").strip():
+        raise ValidationError({"name": _("Give the resource a name.")})
     with transaction.atomic():
+        taken = DataResource.objects.select_for_update().filter(code=code).exclude(owner=owner).first()
+        if taken is not None:
+            raise ValidationError({"code": _("This code is registered by %(owner)s.") % {"owner": taken.owner.name}})
         resource, created = DataResource.objects.update_or_create(
             code=code,
             defaults=dict(

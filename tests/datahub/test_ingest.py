@@ -277,3 +277,72 @@ def test_batch_committed_is_announced_after_commit(push_token, positions, django
         assert len(heard) == 1
     finally:
         batch_committed.disconnect(listener)
+
+
+def test_retention_command_drops_old_days_and_creates_coming_ones(push_token, positions):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from datahub import partitions
+
+    old_day = timezone.localdate() - timedelta(days=40)
+    partitions.ensure_position_partitions([old_day])
+    call_command("datahub_partitions", retention_days=30, ahead=3, stdout=open("/dev/null", "w"))
+    have = partitions.existing_partitions()
+    assert old_day not in have
+    assert all(timezone.localdate() + timedelta(days=i) in have for i in range(4))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_pushes_with_one_key_store_once(city):
+    """The second request waits on the batch's unique key while the first streams, then gets its batch."""
+    import threading
+
+    from django.db import connections
+
+    positions = DataResource.objects.get(code="JT-HAZMAT-GPS")
+    release, started = threading.Event(), threading.Event()
+
+    class SlowBody:
+        def __init__(self):
+            self.parts = [ndjson([{**GOOD, "time": recent(i)} for i in range(3)])]
+
+        def read(self, size=-1):
+            if self.parts:
+                return self.parts.pop()
+            started.set()
+            release.wait(10)
+            return b""
+
+    results = {}
+
+    def first():
+        try:
+            results["first"] = services.ingest_batch(resource=positions, department=positions.owner, token=None,
+                                                     idempotency_key="race", fmt="ndjson", stream=SlowBody())
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            results["second"] = services.ingest_batch(resource=positions, department=positions.owner, token=None,
+                                                      idempotency_key="race", fmt="ndjson", stream=SlowBody())
+        finally:
+            connections.close_all()
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert started.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.5)
+    assert b.is_alive()  # waiting on the first batch's key
+    release.set()
+    a.join(10)
+    b.join(10)
+    assert not results["first"].replayed and results["second"].replayed
+    assert results["second"].batch.pk == results["first"].batch.pk
+    assert ExchangeBatch.objects.filter(idempotency_key="race").count() == 1
+    assert position_count(results["first"].batch.pk) == 3

@@ -139,3 +139,38 @@ def test_batches_are_listed_to_their_department_only(push_token, positions, jt_o
     outsider = APIClient()
     outsider.force_login(sj_officer)
     assert outsider.get(f"/api/datahub/resources/{positions.code}/batches/").json() == []
+
+
+def test_a_data_officer_registers_a_resource_of_their_department(jt_officer, sj_officer, alice, django_assert_max_num_queries):
+    client = APIClient()
+    client.force_login(jt_officer)
+    schema = {"type": "object", "required": ["stop_id"], "properties": {"stop_id": {"type": "string"}, "name": {"type": "string"}}}
+    body = {"code": "JT-BUS-STOP", "name": "公交站点", "schema": schema, "key_field": "stop_id", "sharing": "unconditional"}
+    response = client.post("/api/datahub/resources/", body, format="json")
+    assert response.status_code == 201 and response.json()["owner"] == "市交通运输局"
+    assert client.post("/api/datahub/resources/", {**body, "schema": {"type": 7}}, format="json").status_code == 400
+    # another department cannot take the code over; a dispatcher cannot register at all
+    other = APIClient()
+    other.force_login(sj_officer)
+    taken = other.post("/api/datahub/resources/", body, format="json")
+    assert taken.status_code == 400 and "市交通运输局" in str(taken.json())
+    other.force_login(alice)
+    assert other.post("/api/datahub/resources/", {**body, "code": "X-1"}, format="json").status_code == 403
+    assert DataResource.objects.get(code="JT-BUS-STOP").owner == jt_officer.department
+
+
+def test_access_request_list_is_scoped_and_query_bounded(jt_officer, sj_officer, positions, city, django_assert_max_num_queries):
+    from command_center.org.models import Department
+
+    for code in ["329900-SJ", "329900-GA", "329900-YJ"]:
+        department = Department.objects.get(code=code)
+        officer = sj_officer if code == "329900-SJ" else make_user(f"o_{code}", Role.DATA_OFFICER, department=department)
+        services.access_request_create(resource=positions, department=department, purpose="监管", by=officer)
+    owner = APIClient()
+    owner.force_login(jt_officer)
+    with django_assert_max_num_queries(6):
+        response = owner.get("/api/datahub/access-requests/")
+    assert response.json()["count"] == 3
+    requester = APIClient()
+    requester.force_login(sj_officer)
+    assert [r["department"] for r in requester.get("/api/datahub/access-requests/").json()["results"]] == ["市市场监督管理局"]
