@@ -264,8 +264,11 @@ def visit_record(request, pk: int):
 
 def kpi_period(params) -> tuple[dt.datetime, dt.datetime]:
     today = timezone.localdate()
-    start = parse_date(params.get("start", "") or "") if params.get("start") else today - dt.timedelta(days=29)
-    end = parse_date(params.get("end", "") or "") if params.get("end") else today
+    try:
+        start = parse_date(params["start"]) if params.get("start") else today - dt.timedelta(days=29)
+        end = parse_date(params["end"]) if params.get("end") else today
+    except ValueError:
+        start = end = None
     if start is None or end is None:
         raise ValidationError({"start": _("Dates are written YYYY-MM-DD.")})
     if end < start:

@@ -58,7 +58,8 @@ def test_duplicates_endpoint_is_scoped_and_its_queries_are_pinned(client, agent,
     with django_assert_max_num_queries(8):
         r = client.get("/api/hotline/duplicates/", params)
     results = r.json()["results"]
-    assert len(results) == 4 and results[0]["reasons"][-1] == "same_caller"
+    assert len(results) == 4
+    assert [x["reasons"][-1] for x in results].count("same_caller") == 1
     client.force_login(haigang_agent)
     assert client.get("/api/hotline/duplicates/", params).json()["results"] == []
 
