@@ -7,6 +7,7 @@ from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db.models import F, Func
 from django.utils import timezone
 
+from command_center.org.models import Region
 from command_center.org.permissions import visible
 from grid.models import Grid, Patrol, PatrolPoint
 
@@ -21,7 +22,14 @@ class SimplifyPreserveTopology(Func):
 
 
 def grid_boundaries(user) -> dict:
-    """The grids of the user's scope as GeoJSON, feature id = grid id (the wall shades them by open tickets)."""
+    """The grids of the user's scope as GeoJSON, feature id = grid id (the wall shades them by open tickets),
+    with the next level of regions below the wall's region (districts of a city, …) as outlines with names."""
+    region = stats.wall_region(user)
+    children = Region.objects.filter(parent=region, boundary__isnull=False) if region else Region.objects.none()
+    outlines = (
+        children.annotate(geometry=AsGeoJSON(SimplifyPreserveTopology(F("boundary"), SIMPLIFY_DEGREES * 4), precision=5))
+        .values_list("code", "name", "geometry").order_by("code")
+    )
     rows = (
         visible(Grid.objects.all(), user)
         .annotate(geometry=AsGeoJSON(SimplifyPreserveTopology(F("boundary"), SIMPLIFY_DEGREES), precision=5))
@@ -34,6 +42,13 @@ def grid_boundaries(user) -> dict:
             {"type": "Feature", "id": pk, "geometry": json.loads(geometry), "properties": {"code": code, "name": name}}
             for pk, code, name, geometry in rows
         ],
+        "regions": {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "id": code, "geometry": json.loads(geometry), "properties": {"name": name}}
+                for code, name, geometry in outlines
+            ],
+        },
     }
 
 

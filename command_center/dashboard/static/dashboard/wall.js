@@ -103,11 +103,18 @@
   }
 
   // -------------------------------------------------------------------------------------------- map
-  var map = L.map("map", { zoomControl: false, attributionControl: false, preferCanvas: true }).setView(cfg.center, 11);
+  var map = L.map("map", { zoomControl: false, attributionControl: false, preferCanvas: true, zoomSnap: 0.25 }).setView(cfg.center, 11);
   var tiles = L.tileLayer(cfg.tiles, { maxZoom: 18, subdomains: "1234" });
   tiles.addTo(map);
   var canvas = L.canvas({ padding: 0.3 });
   var gridLayer = L.geoJSON(null, { style: gridStyle, interactive: false }).addTo(map);
+  var regionLayer = L.geoJSON(null, {
+    interactive: false,
+    style: function () { return { color: "#7fd3ff", weight: 2.5, opacity: 0.9, fill: false, dashArray: "8 5" }; },
+    onEachFeature: function (feature, layer) {
+      layer.bindTooltip(feature.properties.name, { permanent: true, direction: "center", className: "region-label" });
+    }
+  }).addTo(map);
   var ticketLayer = L.layerGroup().addTo(map);
   var alertLayer = L.layerGroup().addTo(map);
   var workerLayer = L.layerGroup().addTo(map);
@@ -159,7 +166,7 @@
     Object.keys(state.tickets).forEach(function (id) {
       var t = state.tickets[id];
       L.circleMarker([t[LAT], t[LON]], {
-        renderer: canvas, radius: t[URGENT] ? 7 : 5, weight: 1, color: "#0b1a2e",
+        renderer: canvas, radius: px(t[URGENT] ? 8 : 6), weight: 1, color: "#0b1a2e",
         fillColor: COLORS[t[LIGHT]] || COLORS.green, fillOpacity: 0.95
       }).bindTooltip(t[NUMBER] + " · " + (cfg.states[t[STATE]] || t[STATE])).addTo(ticketLayer);
     });
@@ -170,7 +177,7 @@
     Object.keys(state.alerts).forEach(function (id) {
       var a = state.alerts[id];
       if (a[0] == null) return;
-      L.circleMarker([a[1], a[0]], { renderer: canvas, radius: 11, weight: 3, color: "#ff2d6f", fillOpacity: 0.15 })
+      L.circleMarker([a[1], a[0]], { renderer: canvas, radius: px(12), weight: px(3), color: "#ff2d6f", fillOpacity: 0.15 })
         .bindTooltip((cfg.alert_levels[a[2]] || a[2]) + " · " + a[3]).addTo(alertLayer);
     });
   }
@@ -178,7 +185,7 @@
   function drawWorkers(positions) {
     workerLayer.clearLayers();
     positions.forEach(function (p) {
-      L.circleMarker([p.lat, p.lon], { renderer: canvas, radius: 4, weight: 2, color: "#7df9ff", fillColor: "#0b1a2e", fillOpacity: 1 })
+      L.circleMarker([p.lat, p.lon], { renderer: canvas, radius: px(5), weight: px(2), color: "#7df9ff", fillColor: "#0b1a2e", fillOpacity: 1 })
         .bindTooltip(p.name + " · " + p.grid).addTo(workerLayer);
     });
   }
@@ -190,7 +197,15 @@
   ["mix", "trend", "hours", "ranking"].forEach(function (name) {
     charts[name] = echarts.init(document.getElementById("chart-" + name), null, { renderer: "canvas" });
   });
-  window.addEventListener("resize", function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
+  var lastRanking = [], lastPositions = [];
+  window.addEventListener("resize", function () {
+    Object.keys(charts).forEach(function (k) { charts[k].resize(); });
+    map.invalidateSize();
+    fitRegion();
+    drawRanking(lastRanking);
+    drawWorkers(lastPositions);
+    render();
+  });
 
   function baseAxis() {
     return { axisLine: { lineStyle: { color: axis } }, axisLabel: { color: text, fontSize: px(14) }, splitLine: { lineStyle: { color: split } } };
@@ -243,7 +258,7 @@
       xAxis: { type: "value", max: 100, show: false },
       yAxis: { type: "category", data: rows.map(function (r) { return r.name; }), axisLine: { show: false }, axisTick: { show: false },
         axisLabel: { color: text, fontSize: px(15) } },
-      series: [{ type: "bar", data: rows.map(function (r) { return r.score; }), barWidth: "55%",
+      series: [{ type: "bar", data: rows.map(function (r) { return r.score; }), barWidth: "55%", barMaxWidth: px(26),
         label: { show: true, position: "right", color: "#fff", fontSize: px(15), formatter: "{c}" },
         itemStyle: { color: new echarts.graphic.LinearGradient(0, 0, 1, 0, [{ offset: 0, color: "#1f6fb2" }, { offset: 1, color: "#3fe0ff" }]) } }]
     });
@@ -295,7 +310,8 @@
   var wall = window.wallDebug = {
     snapshot: null, seq: 0, pending: {}, buffer: [], loading: false, socket: null, rendered: 0,
     snapshots: 0, applied: 0, reduce: reduce, figures: figures,
-    cut: function () { if (wall.socket) wall.socket.close(4000, "cut for a test"); }
+    cut: function () { if (wall.socket) wall.socket.close(4000, "cut for a test"); },
+    grids: function () { return gridLayer.getLayers().length; }
   };
 
   function setLink(state) {
@@ -316,11 +332,7 @@
         snap.pending.forEach(function (id) { wall.pending[id] = true; });
         wall.snapshots += 1;
         wall.loading = false;
-        if (!fitted && snap.region && snap.region.bbox) {
-          var b = snap.region.bbox;
-          map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [8, 8] });
-          fitted = true;
-        }
+        if (!fitted) { fitRegion(); fitted = true; }
         var queued = wall.buffer; wall.buffer = [];
         queued.forEach(onEvent);
         if (wall.socket && wall.socket.readyState === WebSocket.OPEN) setLink("live");
@@ -358,16 +370,26 @@
     };
   }
 
+  function fitRegion() {
+    var region = wall.snapshot && wall.snapshot.region;
+    if (!region || !region.bbox) return;
+    var b = region.bbox;
+    map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { paddingTopLeft: [px(12), px(12)], paddingBottomRight: [px(12), px(64)] });
+  }
+
   function loadGrids() {
     return fetch(cfg.grids, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (geojson) {
       indexGrids(geojson);
       gridLayer.addData(geojson);
       gridLayer.bringToBack();
+      if (geojson.regions) regionLayer.addData(geojson.regions);
     });
   }
 
   function loadExtras() {
     fetch(cfg.extras, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (x) {
+      lastPositions = x.positions;
+      lastRanking = x.ranking;
       drawWorkers(x.positions);
       drawRanking(x.ranking);
     }).catch(function () { /* the next poll tries again */ });
