@@ -59,7 +59,7 @@ def _partitions():
 @pytest.fixture
 def vehicle(db):
     return HazmatVehicle.objects.create(
-        plate="苏H0001", carrier_name="江海安达危化品运输有限公司", carrier_credit_code="", goods_class="3",
+        plate="苏H12345", carrier_name="江海安达危化品运输有限公司", carrier_credit_code="", goods_class="3",
         route=LineString(ROUTE, srid=4326), sites=MultiPoint(Point(*DEPOT, srid=4326), srid=4326),
         permitted_start=dt.time(0, 0), permitted_end=dt.time(0, 0), updated_at=timezone.now(),
     )

@@ -21,7 +21,7 @@ from .conftest import api, at, rule
 pytestmark = pytest.mark.django_db
 
 
-def raise_one(subject="苏H0001", start=None, minutes=40, kind=RuleKind.LONG_STOP) -> Alert:
+def raise_one(subject="苏H12345", start=None, minutes=40, kind=RuleKind.LONG_STOP) -> Alert:
     start = start or at(10)
     alert, created = services.alert_raise(rule=rule(kind), finding=Finding(
         subject=subject, title=f"{subject} 异常停车", window_start=start, window_end=start + dt.timedelta(minutes=minutes),

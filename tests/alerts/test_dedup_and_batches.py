@@ -1,0 +1,112 @@
+"""Deduplication by rule, subject and time window; incremental detection per ingested batch."""
+
+import datetime as dt
+import io
+
+import orjson
+import pytest
+from django.contrib.gis.geos import Point
+
+from alerts import detection, services
+from alerts.models import Alert, RuleKind
+from alerts.rules import Finding
+from datahub import services as datahub_services
+from datahub.models import DataResource
+
+from .conftest import at, rule, track
+
+pytestmark = pytest.mark.django_db
+
+
+def finding(start, minutes, subject="苏H12345"):
+    return Finding(subject=subject, title="停车", window_start=start, window_end=start + dt.timedelta(minutes=minutes),
+                   location=Point(120.15, 32.05, srid=4326), evidence={"minutes": minutes})
+
+
+def test_the_same_episode_twice_is_one_alert(city):
+    r = rule(RuleKind.LONG_STOP)
+    first, created = services.alert_raise(rule=r, finding=finding(at(10), 35))
+    again, created_again = services.alert_raise(rule=r, finding=finding(at(10), 50))  # seen later, longer
+    assert created and not created_again and first.pk == again.pk
+    again.refresh_from_db()
+    assert again.hits == 2 and again.window_end == at(10, 50) and again.evidence["minutes"] == 50
+    assert Alert.objects.filter(rule=r).count() == 1 and again.events.count() == 1  # no noise on the timeline
+
+
+def test_windows_apart_are_separate_alerts_and_other_subjects_too(city):
+    r = rule(RuleKind.LONG_STOP)
+    gap = r.settings()["merge_gap_minutes"]
+    services.alert_raise(rule=r, finding=finding(at(10), 35))
+    _, near = services.alert_raise(rule=r, finding=finding(at(10, 35) + dt.timedelta(minutes=gap - 1), 35))
+    _, far = services.alert_raise(rule=r, finding=finding(at(16), 35))
+    _, other = services.alert_raise(rule=r, finding=finding(at(10), 35, subject="苏H12346"))
+    assert (near, far, other) == (False, True, True)
+    assert Alert.objects.filter(rule=r).count() == 3
+
+
+def test_a_closed_alert_is_not_reopened_by_the_same_episode(city, alice):
+    from command_center.org.models import Department
+
+    r = rule(RuleKind.LONG_STOP)
+    alert, _ = services.alert_raise(rule=r, finding=finding(at(10), 35))
+    jc_cg = Department.objects.get(code="329902-CG")
+    alert = services.alert_assign(alert=alert, by=alice, department=jc_cg)
+    Alert.objects.filter(pk=alert.pk).update(state="closed")
+    again, created = services.alert_raise(rule=r, finding=finding(at(10), 40))
+    assert not created and again.pk == alert.pk and Alert.objects.get(pk=alert.pk).window_end == at(10, 35)
+
+
+def test_running_a_day_twice_raises_nothing_new(vehicle):
+    from .conftest import add_positions
+
+    add_positions(vehicle.plate, track(at(10), 40 * 60, lon=120.15, lat=32.05, speed=0))
+    first = detection.detect_day(at(0).date(), kinds=[RuleKind.LONG_STOP])
+    second = detection.detect_day(at(0).date(), kinds=[RuleKind.LONG_STOP])
+    assert (first.raised, second.raised, second.merged) == (1, 0, 1)
+
+
+def _push(lines, key):
+    resource = DataResource.objects.get(code="JT-HAZMAT-GPS")
+    body = io.BytesIO(b"\n".join(orjson.dumps(x) for x in lines) + b"\n")
+    return datahub_services.ingest_batch(resource=resource, department=resource.owner, token=None, idempotency_key=key,
+                                         fmt="ndjson", stream=body).batch
+
+
+def _rows(plate, rows):
+    return [{"plate": plate, "time": t.isoformat(), "lon": lon, "lat": lat, "speed": s} for t, lon, lat, s in rows]
+
+
+def test_each_batch_is_detected_incrementally_and_a_growing_stop_stays_one_alert(vehicle):
+    """Two batches of a stop in progress: the first (20 min) raises nothing, the second makes it 35 min and
+    raises it; a third that extends the stop folds into the same alert."""
+    from django.utils import timezone
+
+    day = timezone.localdate() - dt.timedelta(days=1)  # within the feed's retention
+    start = dt.datetime.combine(day, dt.time(10), tzinfo=at(0).tzinfo)
+    from datahub.partitions import ensure_position_partitions
+
+    ensure_position_partitions([day])
+    b1 = _push(_rows(vehicle.plate, track(start, 20 * 60, lon=120.15, lat=32.05, speed=0)), "b1")
+    assert b1.accepted == 121, b1.errors
+    assert detection.detect_batch(b1.pk).raised == 0
+    b2 = _push(_rows(vehicle.plate, track(start + dt.timedelta(seconds=1210), 15 * 60, lon=120.15, lat=32.05, speed=0)), "b2")
+    assert detection.detect_batch(b2.pk).raised == 1
+    b3 = _push(_rows(vehicle.plate, track(start + dt.timedelta(seconds=2120), 10 * 60, lon=120.15, lat=32.05, speed=0)), "b3")
+    third = detection.detect_batch(b3.pk)
+    assert (third.raised, third.merged) == (0, 1)
+    alert = Alert.objects.get(rule__kind=RuleKind.LONG_STOP, subject=vehicle.plate)
+    assert alert.window_start == start and alert.evidence["minutes"] == 45.3
+
+
+def test_a_register_batch_runs_only_its_rules(city):
+    from datahub.models import Dwelling  # noqa: F401  (the feed writes it)
+
+    resource = DataResource.objects.get(code="GA-DWELLING")
+    body = io.BytesIO(orjson.dumps({"code": "FW-1", "address": "春晖小区1幢101室", "lon": 120.15, "lat": 32.05, "area_m2": 40,
+                                    "registered_residents": 12, "rooms": 2}) + b"\n")
+    batch = datahub_services.ingest_batch(resource=resource, department=resource.owner, token=None, idempotency_key="d1",
+                                          fmt="ndjson", stream=body).batch
+    assert batch.accepted == 1, batch.errors
+    result = detection.detect_batch(batch.pk)
+    assert result.raised == 1 and list(result.seconds) == ["group-rental"]
+
