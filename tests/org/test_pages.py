@@ -23,12 +23,35 @@ def test_english_is_available_through_the_language_switch(client, city):
     assert "Sign in" in response.content.decode()
 
 
-def test_home_lists_workspaces_or_says_none_exist_yet(client, alice):
+def test_home_lists_every_workspace_of_the_role(client, alice):
+    from command_center.org import workspaces
+
     client.force_login(alice)
-    response = client.get(reverse("home"))
-    assert response.status_code in (200, 302)
-    if response.status_code == 200:
-        assert "API" in response.content.decode()
+    mine = workspaces.for_user(alice)
+    response = client.get(reverse("home"), {"stay": 1})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert mine, "a dispatcher has at least one workspace"
+    for workspace in mine:
+        assert f'href="{workspace.url}"' in html
+
+
+def test_home_sends_a_role_with_one_workspace_straight_there(client, city):
+    from command_center.org import workspaces
+    from command_center.org.models import Role
+    from tests.conftest import make_user
+
+    for role in Role.values:
+        user = make_user(f"only-{role}", role, region=city) if role not in ("department_staff", "data_officer") else None
+        if user is None:
+            continue
+        mine = workspaces.for_user(user)
+        client.force_login(user)
+        response = client.get(reverse("home"))
+        if len(mine) == 1:
+            assert response.status_code == 302 and response["Location"] == mine[0].url
+        else:
+            assert response.status_code == 200
 
 
 def test_home_requires_login(client, city):
