@@ -18,7 +18,7 @@ class TicketsConfig(AppConfig):
 
         from .models import Assignment, CalendarOverride
         from .roles import ACTIONS
-        from .services import assignment_deadline_reached
+        from .services import assignment_deadline_reached, assignments_deadline_batch
 
         for name, roles in ACTIONS.items():
             register_action(name, roles)
@@ -39,5 +39,6 @@ class TicketsConfig(AppConfig):
                 queryset=lambda: Assignment.objects.filter(state__in=Assignment.ACTIVE, next_scan_at__isnull=False),
                 due_field="next_scan_at",
                 handle=assignment_deadline_reached,
+                handle_batch=assignments_deadline_batch,
             )
         )

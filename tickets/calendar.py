@@ -55,6 +55,7 @@ def _tz() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
+@lru_cache(maxsize=1)
 def known_years() -> range:
     """Years chinese_calendar has data for."""
     years = sorted({d.year for d in chinese_calendar.constants.holidays})

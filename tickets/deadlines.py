@@ -25,6 +25,8 @@ class DeadlineKind:
     queryset: Callable[[], QuerySet]  # open rows of this kind
     due_field: str  # a nullable datetime column; NULL = nothing pending
     handle: Callable[[object, dt.datetime], None]  # row (locked) and now; must move due_field on
+    # optional set-based handler for a whole claimed batch; if it raises, the rows are retried one by one
+    handle_batch: Callable[[list, dt.datetime], None] | None = None
     batch: int = 200
     retry_after: dt.timedelta = dt.timedelta(minutes=5)
     select_related: tuple[str, ...] = field(default_factory=tuple)
@@ -64,7 +66,19 @@ def scan_kind(kind: DeadlineKind, *, now: dt.datetime | None = None, max_batches
     for _ in range(max_batches):
         with transaction.atomic():
             rows = list(claim_batch(kind, now))
-            for row in rows:
+            if rows and kind.handle_batch is not None:
+                try:
+                    with transaction.atomic():
+                        kind.handle_batch(rows, now)
+                    result.handled += len(rows)
+                    rows_left = []
+                except Exception:  # find the bad row(s): redo the batch one row at a time
+                    logger.warning("deadline %s batch failed; retrying its rows one by one", kind.name, exc_info=True)
+                    # the rows stay locked by this transaction; read them afresh (the failed attempt touched them)
+                    rows_left = list(kind.queryset().filter(pk__in=[r.pk for r in rows]).order_by(kind.due_field))
+            else:
+                rows_left = rows
+            for row in rows_left:
                 try:
                     with transaction.atomic():
                         kind.handle(row, now)

@@ -326,7 +326,7 @@ class Assignment(FSMModelMixin, models.Model):
                 condition=Q(next_scan_at__isnull=False, state__in=["dispatched", "signed"]),
             ),
             models.Index(
-                fields=["department", "handle_due_at"], name="tickets_assignment_inbox",
+                fields=["department", "handle_due_at"], name="tickets_assignment_inbox", include=["state", "light"],
                 condition=Q(state__in=["dispatched", "signed"]),
             ),
             models.Index(fields=["department", "-id"], name="tickets_assignment_dept"),

@@ -849,40 +849,99 @@ def ticket_rate(*, ticket: Ticket, by: User | None, satisfaction: str, note: str
 
 
 def assignment_deadline_reached(assignment: Assignment, now: dt.datetime) -> None:
-    """Called by the scanner with the assignment row locked: light, automatic urge, escalation.
+    """One claimed row (the scanner's fallback when a batch fails)."""
+    assignments_deadline_batch([assignment], now)
 
-    Everything it changes is in the scanner's transaction, so a killed scanner changes nothing and
-    a second scanner skips the locked row: an urge or escalation happens exactly once."""
-    a = assignment
-    if not a.is_active or a.paused_at is not None:
-        a.next_scan_at = None
-        a.save(update_fields=["next_scan_at"])
+
+_ORDER = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
+
+
+def assignments_deadline_batch(rows: Sequence[Assignment], now: dt.datetime) -> None:
+    """Called by the scanner with the assignment rows locked: light, automatic urge, escalation.
+
+    Everything it changes is written in the scanner's transaction (set-based: a few statements per
+    batch), so a killed scanner changes nothing and a second scanner skips the locked rows: an urge
+    or escalation happens exactly once."""
+    tickets = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update(of=("self",)).select_related("category", "center")
+        .filter(pk__in={a.ticket_id for a in rows})
+    }
+    parents = Region.objects.only("id", "code", "level", "parent_id", "path").in_bulk(
+        {t.center.parent_id for t in tickets.values() if t.center.parent_id}
+    )
+    events: list[TicketEvent] = []
+    changed_tickets: dict[int, Ticket] = {}
+    for a in rows:
+        t = tickets[a.ticket_id]
+        if not a.is_active or a.paused_at is not None or not t.is_open or t.state == State.SUSPENDED:
+            a.next_scan_at = None
+            continue
+        old_light = a.light
+        due = a.due_at
+        unit = a.sign_unit if a.state == Assignment.State.DISPATCHED else a.handle_unit
+        urge = now >= due and a.urged_at is None
+        escalate = now >= due and a.escalated_at is None and now >= _escalate_at(due, unit)
+        if urge:
+            a.urged_at = now
+        if escalate:
+            a.escalated_at = now
+        _plan(a, now)
+        # the scanner only ever raises a light, so the ticket's worst light is a simple maximum
+        t.light = max(t.light, a.light, key=_ORDER.__getitem__)
+        base = {"assignment": a.pk, "department": a.department_id, "automatic": True}
+        if urge:
+            t.urge_count += 1
+            events.append(_bulk_event(t, "urged", _("Automatic urge: the deadline has passed."), base | {"phase": a.state}))
+        elif a.light != old_light:
+            events.append(_bulk_event(t, "light", "", base | {"light": a.light}))
+        if escalate and t.center.parent_id in parents:
+            parent = parents[t.center.parent_id]
+            _check(t.escalate, None)
+            t.escalate()
+            events.append(_bulk_event(t, "escalated", _("Automatic escalation: overdue beyond the grace period."),
+                                      base | {"from_center": t.center.code, "to_center": parent.code}))
+            t.center, t.level = parent, parent.level
+            t.escalation_count += 1
+        if urge or escalate or a.light != old_light:
+            changed_tickets[t.pk] = t
+    _update_values(
+        "tickets_assignment", ["light", "urged_at", "escalated_at", "next_scan_at"],
+        [(a.pk, a.light, a.urged_at, a.escalated_at, a.next_scan_at) for a in rows],
+        casts=["varchar", "timestamptz", "timestamptz", "timestamptz"],
+    )
+    if not changed_tickets:
         return
-    t = Ticket.objects.select_for_update(of=("self",)).select_related("category", "center").get(pk=a.ticket_id)
-    old_light = a.light
-    due = a.due_at
-    unit = a.sign_unit if a.state == Assignment.State.DISPATCHED else a.handle_unit
-    urge = now >= due and a.urged_at is None
-    escalate = now >= due and a.escalated_at is None and now >= _escalate_at(due, unit)
-    if urge:
-        a.urged_at = now
-    if escalate:
-        a.escalated_at = now
-    _plan(a, now)
-    a.save(update_fields=["light", "urged_at", "escalated_at", "next_scan_at"])
-    departments = [a.department_id]
-    _refresh_ticket_light(t)
-    fields = ["light"]
-    if urge:
-        t.urge_count += 1
-        fields.append("urge_count")
-        _record(t, by=None, action="urged", from_state=t.state, fields=fields,
-                note=_("Automatic urge: the deadline has passed."),
-                data={"automatic": True, "assignment": a.pk, "phase": a.state}, department_ids=departments)
-        fields = []
-    elif a.light != old_light:
-        _record(t, by=None, action="light", from_state=t.state, fields=fields,
-                data={"assignment": a.pk, "light": a.light}, department_ids=departments)
-        fields = []
-    if escalate and t.center.parent_id is not None:
-        _escalate_locked(t, by=None, note=_("Automatic escalation: overdue beyond the grace period."), department_ids=departments)
+    _update_values(
+        "tickets_ticket", ["light", "urge_count", "center_id", "level", "escalation_count", "version"],
+        [(t.pk, t.light, t.urge_count, t.center_id, t.level, t.escalation_count, t.version) for t in changed_tickets.values()],
+        casts=["varchar", "int", "bigint", "int", "int", "int"],
+    )
+    TicketEvent.objects.bulk_create(events)
+    # one outbox row per community and batch: {"events": [...]} with the same payload as single events
+    by_region: dict[str, list] = {}
+    for event in events:
+        t = changed_tickets[event.ticket_id]
+        payload = ticket_payload(t) | {"action": event.action, "at": event.at.isoformat(), "detail": event.data}
+        by_region.setdefault(t.region_path, []).append(payload)
+    for path, payloads in by_region.items():
+        outbox_write(
+            topic="ticket.batch", data={"events": payloads}, region=SimpleNamespace(path=path),
+            department_ids=sorted({p["detail"]["department"] for p in payloads}),
+        )
+
+
+def _update_values(table: str, columns: list[str], rows: list[tuple], *, casts: list[str]) -> None:
+    """One UPDATE … FROM (VALUES …) for many rows (Django's bulk_update builds a CASE per row and
+    costs more in Python than the database spends on it). Identifiers are ours; values are parameters."""
+    from psycopg2.extras import execute_values
+
+    assignments = ", ".join(f"{c} = v.{c}::{cast}" for c, cast in zip(columns, casts))
+    sql = f"UPDATE {table} AS t SET {assignments} FROM (VALUES %s) AS v(id, {', '.join(columns)}) WHERE t.id = v.id"
+    with connection.cursor() as cursor:
+        execute_values(cursor.cursor, sql, rows, page_size=1000)
+
+
+def _bulk_event(t: Ticket, action: str, note: str, data: dict) -> TicketEvent:
+    t.version += 1
+    return TicketEvent(ticket=t, actor=None, action=action, from_state=t.state, to_state=t.state, note=note, data=data)

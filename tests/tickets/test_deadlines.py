@@ -51,6 +51,12 @@ def test_yellow_red_urge_then_escalation_each_once(dispatched, wangjiang):
     t.refresh_from_db()
     assert t.center_id == wangjiang.parent_id and t.escalation_count == 1 and count(t, "escalated") == 1
     assert a.next_scan_at is None
+    # the walls hear it: one outbox row per community and scan batch, each event carrying the marker
+    from command_center.realtime.models import OutboxEvent
+
+    sent = [e for row in OutboxEvent.objects.filter(topic="ticket.batch") for e in row.data["events"] if e["id"] == t.pk]
+    assert [e["action"] for e in sent] == ["light", "urged", "escalated"]
+    assert sent[-1]["center"] == wangjiang.parent.code and sent[-1]["light"] == "red" and sent[-1]["version"] == t.version
 
 
 def test_signing_starts_the_handling_light_afresh(dispatched, zf_staff):
@@ -97,8 +103,13 @@ def test_a_row_that_raises_is_pushed_back_and_reported_while_the_others_go_on(di
             raise ValueError("broken row")
         real.handle(row, now)
 
+    def flaky_batch(rows, now):
+        if any(row.ticket_id == bad.pk for row in rows):
+            raise ValueError("broken row in the batch")
+        real.handle_batch(rows, now)
+
     test_kind = DeadlineKind(name="test.flaky", queryset=lambda: real.queryset().filter(ticket__in=[good, bad]),
-                             due_field="next_scan_at", handle=flaky)
+                             due_field="next_scan_at", handle=flaky, handle_batch=flaky_batch)
     monkeypatch.setitem(deadlines._KINDS, "test.flaky", test_kind)
     far = bad_a.sign_due_at + dt.timedelta(days=3)
     result = deadlines.scan(now=far, names=["test.flaky"])
