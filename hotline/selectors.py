@@ -58,7 +58,8 @@ def articles_valid_on(day: dt.date) -> QuerySet[KnowledgeArticle]:
 
 def article_search(query: str, *, limit: int = 5, category: Category | None = None, include_invalid: bool = False) -> list[KnowledgeArticle]:
     """Articles matching any of the query's jieba tokens, best rank first (title tokens weigh double)."""
-    words = list(dict.fromkeys(text.tokens(query)))[:30]
+    # single characters (路, 号, 楼…) match almost everything; words carry the meaning
+    words = [w for w in dict.fromkeys(text.tokens(query)) if len(w) > 1][:30]
     if not words:
         return []
     search = reduce(or_, [SearchQuery(w, config="simple", search_type="plain") for w in words])

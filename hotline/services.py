@@ -20,7 +20,7 @@ from command_center.org.permissions import can, require, visible
 from command_center.realtime.services import outbox_write
 from tickets import calendar
 from tickets import services as ticket_services
-from tickets.models import OPEN_STATES, Category, Satisfaction, Source, State, Ticket, TimeUnit
+from tickets.models import Category, Satisfaction, Source, State, Ticket, TimeUnit
 
 from . import text
 from .models import (
@@ -232,13 +232,14 @@ def contact_create(
                 if article is not None:
                     KnowledgeArticle.objects.filter(pk=article.pk).update(used_count=F("used_count") + 1)
             elif outcome == Outcome.LINKED:
-                contact.ticket = ticket_services.ticket_add_caller(
-                    ticket=link_to, by=by,
-                    note=_("Another caller about the same matter (%(channel)s): %(content)s")
-                    % {"channel": Channel(channel).label, "content": content[:200]},
-                )
-                if contact.ticket.state not in OPEN_STATES:
-                    raise NotPossible(_("The ticket was closed meanwhile; create a new ticket instead."))
+                try:
+                    contact.ticket = ticket_services.ticket_add_caller(
+                        ticket=link_to, by=by,
+                        note=_("Another caller about the same matter (%(channel)s): %(content)s")
+                        % {"channel": Channel(channel).label, "content": content[:200]},
+                    )
+                except ticket_services.TransitionRefused as exc:
+                    raise NotPossible(_("The ticket was closed meanwhile; create a new ticket instead.")) from exc
             else:
                 contact.ticket = ticket_services.ticket_create(
                     by=by, source=source, category=category, title=title, description=content, location=location,

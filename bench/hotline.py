@@ -1,0 +1,301 @@
+"""12345 hotline under storm load: 100,000 open tickets from the last 30 days, then two figures.
+
+1. Duplicate-candidate search (same category, open, within 300 m, last 30 days, jieba + rapidfuzz scoring,
+   plus the caller's own open tickets): p50/p95/max over BENCH_QUERIES searches in process (goal p95 < 30 ms).
+   Tickets cluster around every grid's station (~200 within 400 m, ten categories), so a search meets
+   a realistic crowd of neighbours.
+2. Sustained intake through the API with duplicate detection on: BENCH_CLIENTS keep-alive clients against
+   BENCH_SERVERS Daphne processes; each contact is what the console does — GET /api/hotline/duplicates/,
+   then POST /api/hotline/contacts/ (linked to the top candidate when it is a strong duplicate, else a new
+   ticket) with an Idempotency-Key. Contacts/s over BENCH_INTAKE contacts (goal ≥ 50/s).
+
+Data is built in DATABASE_URL (use your own database) with INSERT … SELECT generate_series; running again
+reuses it. Prints one JSON object as the last line.
+"""
+
+import http.client
+import json
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "command_center.settings.dev")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.contrib.gis.geos import Point  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from command_center.org.models import Region, Role, User  # noqa: E402
+from grid.models import Grid  # noqa: E402
+from hotline import selectors  # noqa: E402
+from tickets.models import Category, Ticket  # noqa: E402
+
+OPEN = int(os.environ.get("BENCH_OPEN_TICKETS", "100000"))
+QUERIES = int(os.environ.get("BENCH_QUERIES", "2000"))
+INTAKE = int(os.environ.get("BENCH_INTAKE", "2000"))
+SERVERS = int(os.environ.get("BENCH_SERVERS", "2"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+CODES = ["2101", "2102", "2201", "2202", "1101", "1501", "0201", "0203", "1301", "1302"]
+PHRASES = {
+    "2101": ["小区停水一整天了没有通知", "自来水发黄有异味", "楼上水压太低洗不了澡"],
+    "2102": ["整栋楼停电好几个小时", "电压不稳家电烧坏", "小区变压器噪声很大"],
+    "2201": ["工地晚上十一点后还在打桩噪音扰民", "广场舞音响太吵影响休息", "酒吧夜里音乐声音太大"],
+    "2202": ["楼下饭店油烟直排熏得没法开窗", "烧烤摊油烟很大", "餐馆排烟管对着住宅"],
+    "1101": ["路边垃圾堆了好几天没人清理", "垃圾桶满溢臭味很大", "小区门口暴露垃圾"],
+    "1501": ["早市摊贩占道经营堵住人行道", "水果摊占用盲道", "夜市占道影响通行"],
+    "0201": ["路灯晚上不亮一片漆黑", "好几盏路灯坏了", "路灯白天亮晚上不亮"],
+    "0203": ["路面塌陷出现大坑很危险", "道路坑洼积水", "井盖旁边路面下沉"],
+    "1301": ["施工工地夜间作业扰民", "工地渣土车噪音", "建筑工地凌晨施工"],
+    "1302": ["施工围挡占用机动车道", "工地材料堆在人行道", "施工占道没有警示"],
+}
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def ensure_city():
+    if not Region.objects.filter(code="329900000000").exists():
+        call_command("load_demo_city", quiet=True)
+
+
+BUILD_SQL = """
+CREATE TEMP TABLE bench_grid AS
+SELECT (row_number() OVER (ORDER BY g.id)) - 1 AS n, g.id AS grid_id, g.station, c.id AS community_id, c.path,
+       t.id AS town_id, t.parent_id AS district_id, substr(t.code, 1, 6) AS district6
+FROM grid_grid g JOIN org_region c ON c.id = g.community_id JOIN org_region t ON t.id = c.parent_id;
+CREATE TEMP TABLE bench_cat AS
+SELECT (row_number() OVER (ORDER BY code)) - 1 AS n, id, name FROM tickets_category WHERE code = ANY(%(codes)s);
+CREATE TEMP TABLE bench_phrase (cat_n int, k int, phrase text);
+"""
+
+INSERT_SQL = """
+INSERT INTO tickets_ticket (number, source, category_id, title, description, location, address, grid_id, community_id,
+    town_id, district_id, region_path, center_id, level, citizen_name, citizen_phone, urgent, state,
+    state_before_suspension, version, occurred_at, created_at, dispatched_at, due_at, light, closed_at, rework_count,
+    urge_count, escalation_count, satisfaction)
+SELECT 'HB' || g.district6 || lpad(i::text, 9, '0'), 'hotline', c.id, p.phrase, '市民来电：' || p.phrase,
+    ST_Translate(g.station, ((i * 7919) %% 800 - 400) * 0.00001, ((i * 104729) %% 800 - 400) * 0.00001),
+    '测试路' || (i %% 500) || '号', g.grid_id, g.community_id, g.town_id, g.district_id, g.path, g.town_id, 3, '', '', false,
+    CASE WHEN i %% 2 = 0 THEN 'dispatched' ELSE 'handling' END, '', 3,
+    %(now)s - ((i * 31 %% 43000) || ' minutes')::interval, %(now)s - ((i * 31 %% 43000) || ' minutes')::interval,
+    %(now)s - ((i * 31 %% 43000) || ' minutes')::interval, %(now)s + interval '5 days', 'green', NULL, 0, 0, 0, ''
+FROM generate_series(%(start)s::bigint, %(stop)s::bigint) AS i
+JOIN bench_grid g ON g.n = i %% (SELECT count(*) FROM bench_grid)
+JOIN bench_cat c ON c.n = (i / 7) %% (SELECT count(*) FROM bench_cat)
+JOIN bench_phrase p ON p.cat_n = c.n AND p.k = i %% 3;
+"""
+
+
+def build():
+    have = Ticket.objects.filter(number__startswith="HB").count()
+    if have >= OPEN:
+        log(f"reusing {have:,} bench tickets")
+        return
+    now = timezone.now()
+    t0 = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_grid, bench_cat, bench_phrase")
+        cur.execute(BUILD_SQL, {"codes": CODES})
+        cur.execute("SELECT n, (SELECT code FROM tickets_category WHERE id = bench_cat.id) FROM bench_cat")
+        for n, code in cur.fetchall():
+            for k, phrase in enumerate(PHRASES[code]):
+                cur.execute("INSERT INTO bench_phrase VALUES (%s, %s, %s)", [n, k, phrase])
+        start, chunk = have + 1, 50_000
+        while start <= OPEN:
+            stop = min(OPEN, start + chunk - 1)
+            cur.execute(INSERT_SQL, {"now": now, "start": start, "stop": stop})
+            log(f"  tickets {stop:,} ({time.perf_counter() - t0:.0f}s)")
+            start = stop + 1
+        cur.execute("ANALYZE tickets_ticket")
+    log(f"built {OPEN:,} open tickets in {time.perf_counter() - t0:.0f}s")
+
+
+def agent_user():
+    city = Region.objects.get(code="329900000000")
+    user, _ = User.objects.get_or_create(username="bench_agent", defaults={"role": Role.HOTLINE_AGENT, "region": city})
+    return user
+
+
+def search_figures(agent) -> dict:
+    categories = {c.code: c for c in Category.objects.filter(code__in=CODES)}
+    stations = list(Grid.objects.values_list("station", flat=True))
+    rng = random.Random(7)
+    # warm the segmenter and the connection
+    selectors.duplicate_candidates(agent, content="预热", location=stations[0], category=categories["2201"])
+    times, found = [], []
+    for _ in range(QUERIES):
+        code = rng.choice(CODES)
+        s = rng.choice(stations)
+        point = Point(s.x + rng.uniform(-0.003, 0.003), s.y + rng.uniform(-0.003, 0.003), srid=4326)
+        text = rng.choice(PHRASES[code]) + "，希望尽快处理"
+        t0 = time.perf_counter()
+        result = selectors.duplicate_candidates(agent, content=text, location=point, category=categories[code],
+                                                caller_phone=f"139{rng.randrange(10**8):08d}")
+        times.append((time.perf_counter() - t0) * 1000)
+        found.append(len(result))
+    times.sort()
+    with connection.cursor() as cur:
+        s = stations[0]
+        cur.execute(
+            "EXPLAIN ANALYZE SELECT id FROM tickets_ticket WHERE category_id = %s AND state IN ('new','open','dispatched','handling',"
+            "'verifying','suspended') AND created_at >= now() - interval '30 days' AND ST_DWithin(location, ST_SetSRID(ST_MakePoint(%s, %s), 4326), 0.0032)",
+            [categories["2201"].id, s.x, s.y],
+        )
+        plan = [row[0] for row in cur.fetchall()]
+    log("\n".join(plan))
+    return {
+        "duplicate_search_queries": QUERIES,
+        "duplicate_search_p50_ms": round(statistics.median(times), 2),
+        "duplicate_search_p95_ms": round(times[int(len(times) * 0.95) - 1], 2),
+        "duplicate_search_max_ms": round(times[-1], 2),
+        "candidates_per_search_mean": round(statistics.mean(found), 2),
+        "candidates_in_radius_sample_plan_uses_index": any("Index" in line for line in plan),
+    }
+
+
+def session_for(user) -> tuple[str, str]:
+    s = SessionStore()
+    s[SESSION_KEY] = str(user.pk)
+    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    s.create()
+    return s.session_key, secrets.token_hex(16)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_servers(n):
+    env = {**os.environ, "DEBUG": "false", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "command_center.settings.dev",
+           "CONN_MAX_AGE": "60"}
+    servers = []
+    for _ in range(n):
+        port = free_port()
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "command_center.asgi:application"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        servers.append((proc, port))
+    for _, port in servers:
+        for _ in range(150):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+    return servers
+
+
+def intake_figures(agent) -> dict:
+    sid, csrf = session_for(agent)
+    headers = {"Cookie": f"sessionid={sid}; csrftoken={csrf}", "X-CSRFToken": csrf, "Host": "127.0.0.1"}
+    categories = {c.code: c.pk for c in Category.objects.filter(code__in=CODES)}
+    stations = list(Grid.objects.values_list("station", flat=True))
+    run = secrets.token_hex(4)
+    outcomes, latencies, errors = [], [], []
+    lock = threading.Lock()
+    counter = iter(range(INTAKE))
+    servers = start_servers(SERVERS)
+
+    def client(k):
+        port = servers[k % len(servers)][1]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        rng = random.Random(k)
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                break
+            code = CODES[i % len(CODES)]
+            s = stations[(i * 37) % len(stations)]
+            lon, lat = s.x + rng.uniform(-0.002, 0.002), s.y + rng.uniform(-0.002, 0.002)
+            text = rng.choice(PHRASES[code]) + f"（来电{i}）"
+            phone = f"138{(i * 7919) % 10**8:08d}"
+            t0 = time.perf_counter()
+            try:
+                q = urllib.parse.urlencode({"content": text, "category": categories[code], "lon": lon, "lat": lat, "phone": phone})
+                conn.request("GET", f"/api/hotline/duplicates/?{q}", headers=headers)
+                r = conn.getresponse()
+                dups = json.loads(r.read())["results"] if r.status == 200 else []
+                body = {"channel": "phone", "type": "complaint", "content": text, "caller_phone": phone, "caller_name": "测试",
+                        "lon": lon, "lat": lat, "category": categories[code], "address": "测试路1号"}
+                if dups and dups[0]["score"] >= selectors.STRONG_DUPLICATE_SCORE:
+                    body |= {"outcome": "linked", "link_to": dups[0]["id"]}
+                else:
+                    body |= {"outcome": "new_ticket"}
+                conn.request("POST", "/api/hotline/contacts/", body=json.dumps(body).encode(),
+                             headers=headers | {"Content-Type": "application/json", "Idempotency-Key": f"bench-{run}-{i}"})
+                r = conn.getresponse()
+                r.read()
+                with lock:
+                    latencies.append((time.perf_counter() - t0) * 1000)
+                    outcomes.append(body["outcome"] if r.status == 201 else f"http {r.status}")
+            except Exception as exc:  # noqa: BLE001 - a bench counts failures instead of stopping
+                with lock:
+                    errors.append(repr(exc))
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.close()
+
+    try:
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+        for proc, _ in servers:
+            proc.wait(timeout=10)
+    latencies.sort()
+    ok = sum(1 for o in outcomes if not o.startswith("http"))
+    return {
+        "intake_contacts": INTAKE,
+        "intake_ok": ok,
+        "intake_failed": len(outcomes) - ok + len(errors),
+        "intake_linked": outcomes.count("linked"),
+        "intake_new_tickets": outcomes.count("new_ticket"),
+        "intake_contacts_per_s": round(ok / elapsed, 1),
+        "intake_p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1) if latencies else None,
+        "intake_servers": SERVERS,
+        "intake_clients": CLIENTS,
+    }
+
+
+def main():
+    ensure_city()
+    build()
+    agent = agent_user()
+    figures = {"open_tickets": Ticket.objects.filter(state__in=["dispatched", "handling"]).count()}
+    figures |= search_figures(agent)
+    log(f"duplicate search p95 {figures['duplicate_search_p95_ms']} ms")
+    figures |= intake_figures(agent)
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
