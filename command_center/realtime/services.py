@@ -47,16 +47,24 @@ def kick_relay() -> None:
 
 
 def relay_pending(*, batch: int = 500) -> int:
-    """Publish unsent rows in id order. Returns how many were sent; stops at the first failure."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RELAY_LOCK_KEY])
-        if not cursor.fetchone()[0]:
-            return 0
-    try:
-        return _relay_locked(batch)
-    finally:
+    """Publish unsent rows in id order. Returns how many were sent; stops at the first failure.
+
+    A kick that finds another relay running returns at once; the running relay looks again for unsent rows
+    after releasing its lock, so a row committed meanwhile is sent now rather than at the next sweep."""
+    total = 0
+    while True:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [RELAY_LOCK_KEY])
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [RELAY_LOCK_KEY])
+            if not cursor.fetchone()[0]:
+                return total
+        try:
+            sent = _relay_locked(batch)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [RELAY_LOCK_KEY])
+        total += sent
+        if not sent or not OutboxEvent.objects.filter(sent_at__isnull=True).exists():
+            return total
 
 
 def _relay_locked(batch: int) -> int:
