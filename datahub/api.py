@@ -219,6 +219,8 @@ class AccessRequestList(generics.ListCreateAPIView):
         purpose = serializers.CharField()
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AccessRequest.objects.none()
         return selectors.requests_of(self.request.user)
 
     def create(self, request, *args, **kwargs):

@@ -1,6 +1,7 @@
 """Department API tokens: `Authorization: Token <secret>` (or `Bearer <secret>`)."""
 
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .models import DepartmentToken
@@ -50,3 +51,13 @@ class DepartmentTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Token"
+
+
+class DepartmentTokenScheme(OpenApiAuthenticationExtension):
+    """How /api/docs/ describes the department token."""
+
+    target_class = DepartmentTokenAuthentication
+    name = "departmentToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Token <secret>（部门令牌）"}
