@@ -1,6 +1,5 @@
 """Grid workers of the demo city: the demo user `gridworker` works the first grid of 春晖社区 full-time,
-with a grid head, a grid instructor and "1+N" helpers, a patrol checklist for every grid of 春晖社区
-and a sample import file (grid/fixtures/demo_grids.geojson shows the format)."""
+with a grid head, a grid instructor and "1+N" helpers, and a patrol checklist for every grid of 春晖社区."""
 
 from command_center.org.demo_city import DEMO_PASSWORD
 from command_center.org.models import Role, User

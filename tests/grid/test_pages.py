@@ -147,3 +147,27 @@ def test_someone_elses_verification_is_404(client, worker, grid2, category, chun
     assert client.get(reverse("grid:m-verify-detail", args=[ticket.pk])).status_code == 404
     r = client.post(reverse("grid:m-api-verify", args=[ticket.pk]), {"passed": "1", "version": ticket.version, "photo": photo()})
     assert r.status_code == 404
+
+
+def test_verification_fail_sends_it_back_as_rework(client, worker, grid2, category):
+    ticket = _ticket_to_verify(worker, grid2, category)
+    client.force_login(worker)
+    url = reverse("grid:m-api-verify", args=[ticket.pk])
+    r = client.post(url, {"passed": "0", "version": ticket.version, "photo": photo()})
+    assert r.status_code == 400  # failing needs a note saying what is still wrong
+    ticket.refresh_from_db()
+    assert ticket.state == "verifying"
+    r = client.post(url, {"passed": "0", "version": ticket.version, "photo": photo(), "note": "仍有垃圾未清运"})
+    assert r.status_code == 201 and r.json()["state"] == "handling"
+    assert ticket.number not in client.get(reverse("grid:m-verify")).content.decode()
+
+
+def test_grid_lower_layers_never_import_tickets():
+    from pathlib import Path
+
+    import grid
+
+    root = Path(grid.__file__).parent
+    for name in ("models.py", "selectors.py", "services.py", "mobile.py"):
+        source = (root / name).read_text(encoding="utf-8")
+        assert "import tickets" not in source and "from tickets" not in source, name

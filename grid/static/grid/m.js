@@ -418,9 +418,15 @@
     let buffer = [];
     let last = 0;
 
+    const clock = (seconds) => {
+      const el = document.getElementById("f-minutes");
+      el.dataset.seconds = seconds;
+      el.textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+    };
+    clock(Number(document.getElementById("f-minutes").dataset.seconds || 0));
     const show = (d) => {
       if (!d) return;
-      document.getElementById("f-minutes").textContent = Math.round(d.minutes * 60);
+      clock(Math.round(d.minutes * 60));
       document.getElementById("f-distance").textContent = d.distance_m;
       document.getElementById("f-inside").textContent = d.inside_distance_m;
       document.getElementById("f-points").textContent = d.points;
@@ -449,6 +455,7 @@
       }, () => null, {enableHighAccuracy: true, maximumAge: 0});
     };
     setInterval(sendPoints, 15000);
+    setInterval(() => { if (patrolId) clock(Number(document.getElementById("f-minutes").dataset.seconds) + 1); }, 1000);
     window.addEventListener("pagehide", sendPoints);
     if (patrolId) startWatching();
 
