@@ -141,8 +141,7 @@ def test_a_day_without_partition_gets_one(push_token, positions):
     from datahub import partitions
 
     day = timezone.localdate() - timedelta(days=20)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {partitions.partition_name(day)}")
+    assert day not in partitions.existing_partitions()  # nothing creates past days but ingestion
     at = (timezone.localtime() - timedelta(days=20)).isoformat()
     response = push(token_client(push_token), positions.code, ndjson([{**GOOD, "time": at}]), key="old-day")
     assert response.status_code == 201 and response.json()["accepted"] == 1
@@ -293,6 +292,21 @@ def test_retention_command_drops_old_days_and_creates_coming_ones(push_token, po
     have = partitions.existing_partitions()
     assert old_day not in have
     assert all(timezone.localdate() + timedelta(days=i) in have for i in range(4))
+    assert "warning" not in partitions.health_check()
+
+
+def test_freshness_follows_the_update_cycle(positions, enterprises):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    assert positions.fresh_until is None and not positions.is_fresh  # never updated
+    positions.last_updated_at = timezone.now() - timedelta(minutes=10)
+    assert positions.is_fresh  # real time: fresh for 15 minutes
+    positions.last_updated_at = timezone.now() - timedelta(minutes=20)
+    assert not positions.is_fresh
+    enterprises.last_updated_at = timezone.now() - timedelta(hours=20)
+    assert enterprises.is_fresh  # daily
 
 
 @pytest.mark.django_db(transaction=True)
