@@ -166,13 +166,15 @@ def free_port() -> int:
 
 def start_servers(n):
     env = {**os.environ, "DEBUG": "false", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "command_center.settings.dev",
-           "CONN_MAX_AGE": "60"}
+           # Django under ASGI runs each request's sync code in its own thread: persistent connections would
+           # pile up one per thread, so the servers connect per request as a production ASGI setup without a pooler does
+           "CONN_MAX_AGE": "0"}
     servers = []
     for _ in range(n):
         port = free_port()
         proc = subprocess.Popen(
             [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "command_center.asgi:application"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(ROOT / "var" / f"bench-tickets-daphne-{len(servers)}.log", "w"),
         )
         servers.append((proc, port))
     for _, port in servers:
@@ -242,6 +244,29 @@ def intake(servers, user) -> dict:
         "retry_status": replay_status, "retry_created": Ticket.objects.count() - before,
         "servers": f"daphne × {len(servers)}", "clients": CLIENTS,
     }
+
+
+def intake_in_process(user, n=1000) -> dict:
+    """The same POST through the whole Django stack (middleware, session, DRF, service) in this process:
+    what one worker does per request once HTTP and connection set-up are taken away."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    grids = list(Grid.objects.values_list("station", flat=True)[:400])
+    codes = list(Category.objects.filter(parent__isnull=False, kind="event").values_list("code", flat=True))
+    run = secrets.token_hex(4)
+    created = 0
+    t0 = time.perf_counter()
+    for i in range(n):
+        p = grids[i % len(grids)]
+        r = client.post("/api/tickets/tickets/", {"source": "hotline", "category": codes[i % len(codes)], "title": f"进程内受理 {i}",
+                        "description": "", "lon": p.x + 0.00001, "lat": p.y + 0.00001}, content_type="application/json",
+                        HTTP_IDEMPOTENCY_KEY=f"inproc-{run}-{i}")
+        created += r.status_code == 201
+    elapsed = time.perf_counter() - t0
+    return {"requests": n, "created": created, "seconds": round(elapsed, 2), "tickets_per_s": round(created / elapsed, 1),
+            "ms_per_request": round(elapsed / n * 1000, 2)}
 
 
 def inbox(servers, user) -> dict:
@@ -324,6 +349,9 @@ def main():
         for proc, _ in servers:
             proc.terminate()
             proc.wait(timeout=20)
+    log("intake in process …")
+    in_process = intake_in_process(agent)
+    log(json.dumps(in_process))
     log("scans …")
     idle = idle_scan()
     escalation = escalation_scan()
@@ -331,6 +359,8 @@ def main():
         "tickets": Ticket.objects.count(),
         "open_tickets": Ticket.objects.filter(state__in=["new", "open", "dispatched", "handling", "verifying", "suspended"]).count(),
         "intake": intake_figures,
+        "intake_in_process": in_process,
+        "load_average": os.getloadavg()[0],
         "dept_inbox": inbox_figures,
         "scan_escalate_5000": escalation,
         "scan_nothing_due": idle,

@@ -398,6 +398,8 @@ ACTION_LABELS = {
     "suspend_rejected": _("Suspension rejected"),
     "reopened": _("Reopened"),
     "rated": _("Satisfaction recorded"),
+    "caller_added": _("Another caller about the same matter"),
+    "batch": _("Deadline scan"),
 }
 
 

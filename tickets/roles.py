@@ -22,6 +22,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "tickets.reopen": (*CENTER, Role.HOTLINE_AGENT),
     "tickets.urge": (*CENTER, Role.LEADER),
     "tickets.escalate": CENTER,
+    "tickets.add_caller": (Role.HOTLINE_AGENT, *CENTER),
     "tickets.see_contact": (Role.DISPATCHER, Role.DUTY_CHIEF, Role.HOTLINE_AGENT),
 }
 

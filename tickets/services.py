@@ -831,6 +831,21 @@ def ticket_reopen(*, ticket: Ticket, by: User, note: str, version: int | None = 
     return t
 
 
+def ticket_add_caller(*, ticket: Ticket, by: User | None, note: str = "") -> Ticket:
+    """Another citizen reports the same open matter (hotline linking): a timeline row, no new ticket.
+    Raises TransitionRefused when the ticket is no longer open."""
+    if by is not None:
+        require(by, "tickets.add_caller")
+    with transaction.atomic():
+        t = _lock(ticket, None)
+        if not t.is_open:
+            raise TransitionRefused(
+                _("This step is not possible while the ticket is “%(state)s”.") % {"state": t.get_state_display()}
+            )
+        _record(t, by=by, action="caller_added", from_state=t.state, note=note, data={"automatic": by is None})
+    return t
+
+
 def ticket_rate(*, ticket: Ticket, by: User | None, satisfaction: str, note: str = "") -> Ticket:
     """Record the citizen's satisfaction after a return visit (the hotline calls this)."""
     if satisfaction not in Satisfaction.values:

@@ -42,3 +42,28 @@ def test_department_member_signs_and_replies_with_a_photo_at_phone_width(browser
     assert t.state == "verifying" and t.photos.filter(kind="after").count() == 1
     assert errors == []
     context.close()
+
+
+def test_dispatcher_opens_and_dispatches_with_the_suggested_department_on_desktop(browser, live_server, new_ticket, town_dispatcher, zf):
+    t = new_ticket()
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    browser_login(page, live_server.url, "wj_disp")
+    page.goto(f"{live_server.url}/console/")
+    page.locator(".tk-list a.tk-row", has_text=t.number).click()
+    page.wait_for_load_state("networkidle")
+    page.locator("#open-button").click()
+    page.wait_for_load_state("networkidle")
+    assert "已立案" in page.locator(".messages").inner_text()
+    assert page.locator("#id_lead").input_value() == str(zf.pk)  # the suggestion is preselected
+    screenshot(page, "tickets-console-dispatch")
+    page.locator("#dispatch-form button.tk-primary").click()
+    page.wait_for_load_state("networkidle")
+    assert "已派遣" in page.locator(".messages").inner_text()
+    assert "望江街道综合行政执法队" in page.locator(".tk-shares").inner_text()
+    screenshot(page, "tickets-console-dispatched")
+    assert Ticket.objects.get(pk=t.pk).state == "dispatched"
+    assert errors == []
+    context.close()

@@ -277,3 +277,17 @@ def test_every_transition_declares_its_roles():
             if tr.name == "cancel" and model is Assignment:
                 continue  # follows the ticket's own cancellation
             assert tr.permission is not None, f"{model.__name__}.{tr.name} declares no roles"
+
+
+def test_another_caller_is_added_to_an_open_ticket_and_refused_on_a_closed_one(new_ticket, town_dispatcher, worker):
+    from tests.conftest import make_user
+
+    agent = make_user("agent_x", "hotline_agent", region=town_dispatcher.region)
+    t = new_ticket()
+    t = services.ticket_add_caller(ticket=t, by=agent, note="又一位市民来电反映")
+    assert actions(t)[-1] == "caller_added"
+    with pytest.raises(PermissionDenied):
+        services.ticket_add_caller(ticket=t, by=worker, note="x")
+    services.ticket_cancel(ticket=t, by=town_dispatcher, reason="重复")
+    with pytest.raises(services.TransitionRefused):
+        services.ticket_add_caller(ticket=t, by=agent, note="再次来电")
