@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 
 # Kinds that look at the state of registers (licences, dwellings) rather than at events in a time range.
 STATE_KINDS = (RuleKind.LICENCE, RuleKind.GROUP_RENTAL)
+HOTLINE_KINDS = (RuleKind.HOTLINE_SURGE, RuleKind.SENSITIVE_CONTENT, RuleKind.REPEATED_COMPLAINT)
 # Vehicle rules look back this far before a batch's first position, so an episode that began earlier is seen whole.
 VEHICLE_LOOKBACK = dt.timedelta(hours=2)
 
@@ -64,11 +65,12 @@ def detect_day(day: dt.date, *, kinds=None) -> RunResult:
 
 
 def detect_recent(*, now: dt.datetime | None = None, minutes: int = 15) -> RunResult:
-    """The periodic pass: event rules over the last minutes (plus the look-back), state rules over the registers."""
+    """The periodic pass: vehicle rules over the last minutes (plus the look-back), register rules over the
+    registers, hotline rules over the contacts of the last minutes (a surge over the 24 hours before now)."""
     now = now or timezone.now()
     result = run_rules(rules=active_rules(VEHICLE_KINDS), since=now - dt.timedelta(minutes=minutes) - VEHICLE_LOOKBACK, until=now)
-    state = run_rules(rules=active_rules(STATE_KINDS), since=now - dt.timedelta(days=1), until=now)
-    _add(result, state)
+    _add(result, run_rules(rules=active_rules(STATE_KINDS), since=now - dt.timedelta(days=1), until=now))
+    _add(result, run_rules(rules=active_rules(HOTLINE_KINDS), since=now - dt.timedelta(minutes=minutes), until=now))
     return result
 
 

@@ -17,7 +17,7 @@ def detector_for(kind: str) -> Detector:
 
 
 def _load() -> None:
-    from . import dwellings, enterprises, vehicles, video  # noqa: F401  (each registers its detectors)
+    from . import dwellings, enterprises, hotline, vehicles, video  # noqa: F401  (each registers its detectors)
 
 
 __all__ = ["Detector", "Finding", "ParamError", "detector_for", "register"]

@@ -1,0 +1,93 @@
+"""Hotline rules at their edges: mean + 3σ, the configured terms, three contacts within seven days."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.utils import timezone
+
+from alerts.models import RuleKind
+from command_center.org.models import Region
+from hotline.models import Contact
+from tickets.models import Category
+
+from .conftest import rule
+
+pytestmark = pytest.mark.django_db
+NOW = timezone.now().replace(microsecond=0)
+
+
+def contact(*, at, community, category=None, content="小区门口有人占道经营", address="", type="complaint"):
+    c = Contact.objects.create(
+        channel="phone", type=type, content=content, address=address, location=Point(120.15, 32.05, srid=4326),
+        community=community, region_path=community.path, category=category, outcome="new_ticket", due_at=at + dt.timedelta(days=3),
+    )
+    Contact.objects.filter(pk=c.pk).update(created_at=at)
+    return c
+
+
+@pytest.fixture
+def community(city):
+    return Region.objects.filter(level=Region.Level.COMMUNITY, path__startswith="329900000000/329902").order_by("code").first()
+
+
+@pytest.fixture
+def category(city):
+    return Category.objects.filter(parent__isnull=False).order_by("code").first()
+
+
+def detect(kind, since=None, until=NOW, **params):
+    r = rule(kind)
+    return r.detector.detect(r, r.detector.params(params), since=since or until - dt.timedelta(days=1), until=until)
+
+
+@pytest.mark.parametrize(("today", "flagged"), [(8, False), (9, True)])
+def test_surge_above_mean_plus_three_sigma(community, category, today, flagged):
+    """28 days alternating 4 and 0 contacts: mean 2, σ 2, threshold 2 + 3·2 = 8; 8 contacts today are not above it, 9 are."""
+    for day in range(1, 29):
+        for _ in range(4 if day % 2 else 0):
+            contact(at=NOW - dt.timedelta(days=day, hours=1), community=community, category=category)
+    for i in range(today):
+        contact(at=NOW - dt.timedelta(minutes=10 + i), community=community, category=category)
+    found = detect(RuleKind.HOTLINE_SURGE)
+    assert bool(found) is flagged
+    if flagged:
+        (f,) = found
+        assert f.evidence["mean"] == 2 and f.evidence["sigma"] == 2 and f.evidence["threshold"] == 8
+        assert f.subject == f"{community.code}:{category.code}" and f.region_code == community.code
+
+
+def test_a_quiet_category_needs_the_minimum(community, category):
+    for i in range(4):
+        contact(at=NOW - dt.timedelta(minutes=5 + i), community=community, category=category)
+    assert detect(RuleKind.HOTLINE_SURGE) == []  # 4 > 0 + 3·0 but under min_contacts 5
+
+
+def test_sensitive_terms(community):
+    hit = contact(at=NOW - dt.timedelta(minutes=5), community=community, content="楼道里闻到燃气泄漏的味道，请尽快处理")
+    contact(at=NOW - dt.timedelta(minutes=4), community=community, content="路灯不亮")
+    (f,) = detect(RuleKind.SENSITIVE_CONTENT)
+    assert f.subject == f"contact-{hit.pk}" and f.evidence["terms"] == ["燃气泄漏"]
+    assert detect(RuleKind.SENSITIVE_CONTENT, terms=["路灯"])[0].evidence["terms"] == ["路灯"]
+
+
+def test_wildcards_in_terms_are_literal(community):
+    contact(at=NOW - dt.timedelta(minutes=5), community=community, content="完成率100%")
+    assert detect(RuleKind.SENSITIVE_CONTENT, terms=["_"]) == []
+
+
+@pytest.mark.parametrize(("third_after", "flagged"), [(dt.timedelta(days=7), True), (dt.timedelta(days=7, minutes=1), False)])
+def test_three_contacts_about_one_address_within_seven_days(community, third_after, flagged):
+    first = NOW - dt.timedelta(days=8)
+    for offset in (dt.timedelta(0), dt.timedelta(days=2), third_after):
+        contact(at=first + offset, community=community, address="春晖路 12 号")
+    found = detect(RuleKind.REPEATED_COMPLAINT, since=NOW - dt.timedelta(days=3))
+    assert bool(found) is flagged
+    if flagged:
+        assert found[0].subject == "春晖路12号" and len(found[0].evidence["contacts"]) == 3
+
+
+def test_praise_is_not_a_complaint(community):
+    for i in range(3):
+        contact(at=NOW - dt.timedelta(hours=i + 1), community=community, address="春晖路12号", type="praise")
+    assert detect(RuleKind.REPEATED_COMPLAINT) == []
