@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from command_center.org.models import Department, Region
 from command_center.org.scope import ScopeSpec
@@ -50,7 +51,7 @@ class DataResource(models.Model):
 
     code = models.CharField(_("resource code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    owner = models.ForeignKey(Department, verbose_name=_("owner department"), on_delete=models.PROTECT, related_name="data_resources")
+    owner = models.ForeignKey(Department, verbose_name=pgettext_lazy("datahub", "owner department"), on_delete=models.PROTECT, related_name="data_resources")
     description = models.TextField(_("description"), blank=True)
     schema = models.JSONField(_("field schema"), default=dict, help_text=_("JSON Schema of one record"))
     key_field = models.CharField(
@@ -93,7 +94,7 @@ class AccessRequest(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
+        REJECTED = "rejected", pgettext_lazy("datahub", "Rejected")
         REVOKED = "revoked", _("Revoked")
 
     resource = models.ForeignKey(DataResource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="access_requests")
@@ -269,7 +270,7 @@ class VehiclePosition(models.Model):
     id = models.BigIntegerField(primary_key=True)
     plate = models.CharField(_("plate"), max_length=12)
     recorded_at = models.DateTimeField(_("time"))
-    point = models.PointField(_("position"), srid=4326)
+    point = models.PointField(pgettext_lazy("datahub", "position"), srid=4326)
     speed_kmh = models.FloatField(_("speed (km/h)"))
     batch_id = models.BigIntegerField(null=True)
 
@@ -284,7 +285,7 @@ class Enterprise(models.Model):
     class Status(models.TextChoices):
         OPERATING = "operating", _("Operating")
         RECTIFYING = "rectifying", _("Under rectification")
-        SUSPENDED = "suspended", _("Suspended")
+        SUSPENDED = "suspended", pgettext_lazy("datahub", "Suspended")
         DEREGISTERED = "deregistered", _("Deregistered")
 
     credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True)
@@ -310,16 +311,16 @@ class Enterprise(models.Model):
 
 class Licence(models.Model):
     class Status(models.TextChoices):
-        VALID = "valid", _("Valid")
-        SUSPENDED = "suspended", _("Suspended")
+        VALID = "valid", pgettext_lazy("datahub", "Valid")
+        SUSPENDED = "suspended", pgettext_lazy("datahub", "Suspended")
         REVOKED = "revoked", _("Revoked")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("datahub", "Cancelled")
 
     licence_type = models.CharField(_("licence type"), max_length=100)
     number = models.CharField(_("licence number"), max_length=64)
     holder_credit_code = models.CharField(_("holder credit code"), max_length=18, db_index=True)
-    valid_from = models.DateField(_("valid from"))
-    valid_to = models.DateField(_("valid until"))
+    valid_from = models.DateField(pgettext_lazy("datahub", "valid from"))
+    valid_to = models.DateField(pgettext_lazy("datahub", "valid until"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.VALID)
     batch = models.ForeignKey(ExchangeBatch, null=True, on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(_("updated at"))
@@ -359,7 +360,7 @@ class Dwelling(models.Model):
 
 
 class Camera(models.Model):
-    code = models.CharField(_("camera code"), max_length=40, unique=True)
+    code = models.CharField(pgettext_lazy("datahub", "camera code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
     location = models.PointField(_("location"), srid=4326)
     owner_name = models.CharField(_("owner"), max_length=200)
