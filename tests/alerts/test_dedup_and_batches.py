@@ -110,3 +110,15 @@ def test_a_register_batch_runs_only_its_rules(city):
     result = detection.detect_batch(batch.pk)
     assert result.raised == 1 and list(result.seconds) == ["group-rental"]
 
+
+
+def test_datahub_announces_a_batch_and_a_task_detects_it(city, django_capture_on_commit_callbacks):
+    """datahub.signals.batch_committed → alerts.detect_batch (a Celery task per batch; eager in tests)."""
+    resource = DataResource.objects.get(code="GA-DWELLING")
+    body = io.BytesIO(orjson.dumps({"code": "FW-9", "address": "秋实小区9幢101室", "lon": 120.15, "lat": 32.05, "area_m2": 30,
+                                    "registered_residents": 9, "rooms": 1}) + b"\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        datahub_services.ingest_batch(resource=resource, department=resource.owner, token=None, idempotency_key="hook-1",
+                                      fmt="ndjson", stream=body)
+    alert = Alert.objects.get(rule__kind=RuleKind.GROUP_RENTAL, subject="FW-9")
+    assert alert.evidence["m2_per_person"] == 3.33
