@@ -247,3 +247,7 @@ if _ECHARTS_DIST.is_dir():
     STATICFILES_DIRS.append(("vendor/echarts", _ECHARTS_DIST))
 # How many open tickets the wall draws as markers at most (the newest and the reddest first).
 DASHBOARD_WALL_MAX_MARKERS = env.int("DASHBOARD_WALL_MAX_MARKERS", default=5000)
+
+# Alerts: the periodic detection pass every 5 minutes (vehicle rules over the last 15 minutes plus a 2-hour look-back,
+# licence and dwelling registers, hotline contacts); each ingested batch is also detected at once (batch_committed).
+CELERY_BEAT_SCHEDULE["alerts-detect-recent"] = {"task": "alerts.detect_recent", "schedule": 300.0}
