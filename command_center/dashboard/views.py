@@ -200,7 +200,7 @@ def stats_tickets(request):
                                                         "params": request.GET}, status=400)
     if request.GET.get("format") == "xlsx":
         head = [_("Number"), _("Title"), _("Category"), _("Source"), _("State"), _("District"), _("Town/Street"),
-                _("Received at"), _("Due at"), _("Closed at"), _("Satisfaction")]
+                _("Received at"), _("Handling deadline"), _("Closed at"), _("Satisfaction")]
         rows = [
             [t.number, t.title, t.category.name, t.get_source_display(), t.get_state_display(), t.district.name, t.town.name,
              _local(t.created_at), _local(t.due_at), _local(t.closed_at), t.get_satisfaction_display()]
