@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from command_center.org.models import Department
@@ -22,6 +23,41 @@ from tickets.models import Category
 from . import exports, selectors, services
 from .forms import matching_window
 from .models import OPEN_STATES, Alert, Level, RuleKind, State
+
+
+# What each evidence key means, for people (the JSON keeps the identifiers).
+EVIDENCE_LABELS = {
+    "plate": gettext_lazy("Plate"), "carrier": gettext_lazy("Carrier"), "goods_class": gettext_lazy("Goods class"), "minutes": gettext_lazy("Minutes"),
+    "positions": gettext_lazy("Positions"), "nearest_site_m": gettext_lazy("Nearest registered site (m)"),
+    "max_speed_kmh": gettext_lazy("Top speed (km/h)"), "limit_kmh": gettext_lazy("Speed limit (km/h)"), "expressway": gettext_lazy("On an expressway"),
+    "max_distance_m": gettext_lazy("Farthest from the route (m)"), "limit_m": gettext_lazy("Allowed distance (m)"),
+    "banned_windows": gettext_lazy("Banned windows"), "permitted": gettext_lazy("Permitted hours"),
+    "credit_code": gettext_lazy("Credit code"), "enterprise": gettext_lazy("Enterprise"), "licences": gettext_lazy("Licences"),
+    "dwelling": gettext_lazy("Dwelling"), "address": gettext_lazy("Address"), "residents": gettext_lazy("Registered residents"), "rooms": gettext_lazy("Rooms"),
+    "area_m2": gettext_lazy("Floor area (m²)"), "m2_per_person": gettext_lazy("m² per person"), "limits": gettext_lazy("Limits"),
+    "camera": gettext_lazy("Camera"), "camera_name": gettext_lazy("Camera name"), "event_type": gettext_lazy("Event type"), "event": gettext_lazy("Event"),
+    "confidence": gettext_lazy("Confidence"), "event_id": gettext_lazy("Event id"), "occurred_at": gettext_lazy("Event time"),
+    "community": gettext_lazy("Community"), "category": gettext_lazy("Category"), "contacts_24h": gettext_lazy("Contacts in 24 hours"),
+    "mean": gettext_lazy("Daily mean before"), "sigma": gettext_lazy("Standard deviation"), "threshold": gettext_lazy("Threshold"),
+    "daily_before": gettext_lazy("Contacts per day before"), "contact": gettext_lazy("Contact"), "terms": gettext_lazy("Terms"),
+    "excerpt": gettext_lazy("Excerpt"), "type": gettext_lazy("Type"), "contacts": gettext_lazy("Contacts"), "merged_hits": gettext_lazy("Detections"),
+    "more_snapshots": gettext_lazy("More snapshots"),
+}
+
+
+def _evidence(evidence: dict) -> list[tuple[str, str]]:
+    out = []
+    for key, value in evidence.items():
+        if key == "points" or value in (None, "", []):
+            continue
+        if isinstance(value, list):
+            value = "；".join(", ".join(f"{v}" for v in item.values()) if isinstance(item, dict) else str(item) for item in value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, bool):
+            value = _("yes") if value else _("no")
+        out.append((EVIDENCE_LABELS.get(key, key), value))
+    return out
 
 
 def _require(request, action):
@@ -81,7 +117,7 @@ def alert_detail(request, pk):
         "departments": services.assignable_departments(alert) if steps["assign"] else [],
         "categories": Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent").order_by("code")
         if steps["handle"] else [],
-        "evidence_items": [(k, v) for k, v in alert.evidence.items() if k != "points"],
+        "evidence_items": _evidence(alert.evidence),
         "map_data": json.dumps({"lon": alert.location.x, "lat": alert.location.y, "level": alert.level, "points": points}),
         "tiles_url": settings.MAP_TILES_URL,
     })
