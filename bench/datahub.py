@@ -3,10 +3,11 @@
 Starts the production web server (Daphne, as in the Procfile) on a free port against DATABASE_URL,
 creates a push token for 危险货物运输车辆实时定位, streams the body from a file and reports accepted
 rows per second (wall clock of the whole request) and the server process's peak resident memory
-(VmHWM) during the upload. Daphne queues a received body in memory before the application reads
-it, so the same body is then also pushed through the ingestion service in this process to show our
-own code's memory stays flat. The bench's rows are removed afterwards. Prints one JSON object as its
-last line. BENCH_ROWS changes the row count.
+(VmHWM) during the upload, once through Daphne (the Procfile's server) and once through Uvicorn.
+Daphne queues a received body in memory before the application reads it; Uvicorn applies flow
+control, so its figure shows our own streaming. The same body also goes through the ingestion
+service in this process. The bench's rows are removed afterwards. Prints one JSON object as its
+last line. BENCH_ROWS and BENCH_SERVERS (default "daphne,uvicorn") change the run.
 """
 
 import http.client
@@ -37,6 +38,8 @@ from datahub import services  # noqa: E402
 from datahub.models import DataResource, ExchangeBatch, ExchangeDaily  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+# daphne is the Procfile's server; uvicorn applies flow control to request bodies (see the README)
+SERVERS = os.environ.get("BENCH_SERVERS", "daphne,uvicorn").split(",")
 VEHICLES = 1000
 PROVINCES = "苏浙沪皖鲁"
 
@@ -107,11 +110,30 @@ def main():
     jt = Department.objects.get(code="329900-JT")
     officer, _ = User.objects.get_or_create(username="bench_jt", defaults={"role": Role.DATA_OFFICER, "department": jt})
     token, secret = services.token_create(department=jt, name="bench", scopes=[(resource, "push")], by=officer)
-    direct = None
+    figures, direct = {}, None
     try:
-        direct = run(resource, secret)
+        with tempfile.TemporaryDirectory() as tmp:
+            body = Path(tmp) / "positions.ndjson"
+            t0 = time.perf_counter()
+            size = write_body(body)
+            print(f"wrote {ROWS:,} rows, {size / 1e6:.0f} MB in {time.perf_counter() - t0:.1f}s", flush=True)
+            for server in SERVERS:
+                figures[server] = upload(resource, secret, body, size, server)
+                print(server, figures[server], flush=True)
+            direct = in_process(resource, body)
     finally:
-        clean_up(resource, token, extra=direct)
+        clean_up(resource, token, extra=direct["batch"] if direct else None)
+    main_server = figures[SERVERS[0]]
+    print(json.dumps({
+        "rows": ROWS,
+        "body_mb": round(size / 1e6, 1),
+        "server": f"{SERVERS[0]} (1 process)",
+        "accepted_per_s": main_server["accepted_per_s"],
+        "server_peak_rss_mb": main_server["server_peak_rss_mb"],
+        **{f"{name}": f for name, f in figures.items()},
+        "in_process_accepted_per_s": direct["per_s"],
+        "in_process_memory_growth_mb": direct["growth_mb"],
+    }))
 
 
 def in_process(resource, body: Path) -> dict:
@@ -130,67 +152,50 @@ def in_process(resource, body: Path) -> dict:
             "growth_mb": round((rss_kb(me, "VmHWM") - before) / 1024, 1)}
 
 
-def run(resource, secret):
-
-    with tempfile.TemporaryDirectory() as tmp:
-        body = Path(tmp) / "positions.ndjson"
+def upload(resource, secret, body: Path, size: int, server_name: str) -> dict:
+    """Start one server process, warm it up, POST the body once; accepted rows/s and the server's peak memory."""
+    port = free_port()
+    env = {**os.environ, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
+    command = {
+        "daphne": [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "command_center.asgi:application"],
+        "uvicorn": [str(ROOT / ".venv/bin/uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                    "command_center.asgi:application"],
+    }[server_name]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        headers = {"Authorization": f"Token {secret}", "Content-Type": "application/x-ndjson"}
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
+        warm = orjson.dumps({"plate": "苏A00000", "time": timezone.localtime().isoformat(), "lon": 120.3, "lat": 32.0, "speed": 1})
+        conn.request("POST", f"/api/datahub/resources/{resource.code}/batches/", body=warm,
+                     headers={**headers, "Idempotency-Key": f"bench-warm-{time.time()}"})
+        conn.getresponse().read()
+        rss_before = rss_kb(server.pid, "VmRSS")
+        Path(f"/proc/{server.pid}/clear_refs").write_text("5")  # reset the peak: measure this upload only
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600, blocksize=1 << 20)
         t0 = time.perf_counter()
-        size = write_body(body)
-        print(f"wrote {ROWS:,} rows, {size / 1e6:.0f} MB in {time.perf_counter() - t0:.1f}s", flush=True)
-
-        port = free_port()
-        env = {**os.environ, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen(
-            [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "command_center.asgi:application"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            # Warm up (imports, first connection) with a tiny batch.
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
-            warm = orjson.dumps({"plate": "苏A00000", "time": timezone.localtime().isoformat(), "lon": 120.3, "lat": 32.0, "speed": 1})
-            headers = {"Authorization": f"Token {secret}", "Content-Type": "application/x-ndjson"}
-            conn.request("POST", f"/api/datahub/resources/{resource.code}/batches/", body=warm,
-                         headers={**headers, "Idempotency-Key": f"bench-warm-{time.time()}"})
-            conn.getresponse().read()
-            rss_before = rss_kb(server.pid, "VmRSS")
-            Path(f"/proc/{server.pid}/clear_refs").write_text("5")  # reset the peak: measure this upload only
-
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600, blocksize=1 << 20)
-            t0 = time.perf_counter()
-            with body.open("rb") as f:
-                conn.request("POST", f"/api/datahub/resources/{resource.code}/batches/", body=f,
-                             headers={**headers, "Idempotency-Key": f"bench-{time.time()}", "Content-Length": str(size)})
-                response = conn.getresponse()
-                result = json.loads(response.read())
-            elapsed = time.perf_counter() - t0
-            peak_kb = rss_kb(server.pid, "VmHWM")
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
-        direct = in_process(resource, body)
+        with body.open("rb") as f:
+            conn.request("POST", f"/api/datahub/resources/{resource.code}/batches/", body=f,
+                         headers={**headers, "Idempotency-Key": f"bench-{time.time()}", "Content-Length": str(size)})
+            response = conn.getresponse()
+            result = json.loads(response.read())
+        elapsed = time.perf_counter() - t0
+        peak_kb = rss_kb(server.pid, "VmHWM")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
     if response.status != 201:
-        print(result)
-        raise SystemExit(f"upload failed: HTTP {response.status}")
-    print(json.dumps({
-        "rows": ROWS,
-        "body_mb": round(size / 1e6, 1),
-        "accepted": result["accepted"],
-        "rejected": result["rejected"],
-        "seconds": round(elapsed, 2),
+        raise SystemExit(f"upload through {server_name} failed: HTTP {response.status} {result}")
+    return {
+        "accepted": result["accepted"], "rejected": result["rejected"], "seconds": round(elapsed, 2),
         "accepted_per_s": round(result["accepted"] / elapsed),
-        "server_rss_before_mb": round(rss_before / 1024, 1),
-        "server_peak_rss_mb": round(peak_kb / 1024, 1),
-        "server": "daphne (1 process)",
-        "in_process_accepted_per_s": direct["per_s"],
-        "in_process_memory_growth_mb": direct["growth_mb"],
-    }))
-    return direct["batch"]
+        "server_rss_before_mb": round(rss_before / 1024, 1), "server_peak_rss_mb": round(peak_kb / 1024, 1),
+    }
 
 
 if __name__ == "__main__":
