@@ -1,11 +1,16 @@
 """Grid workers of the demo city: the demo user `gridworker` works the first grid of 春晖社区 full-time,
 with a grid head, a grid instructor and "1+N" helpers, and a patrol checklist for every grid of 春晖社区."""
 
+import datetime as dt
+
+from django.contrib.gis.geos import Point
+from django.utils import timezone
+
 from command_center.org.demo_city import DEMO_PASSWORD
 from command_center.org.models import Role, User
 
 from . import services
-from .models import Grid, GridWorker, PatrolChecklistItem
+from .models import CheckIn, Grid, GridWorker, Patrol, PatrolChecklistItem
 
 CHECKLIST = [
     "消防通道是否畅通",
@@ -48,5 +53,38 @@ def load_demo(*, scale: int, stdout) -> None:
     for g in grids:
         for position, title in enumerate(CHECKLIST):
             PatrolChecklistItem.objects.get_or_create(grid=g, title=title, defaults={"position": position})
+    if not Patrol.objects.filter(user=user).exists():
+        _demo_patrol_and_check_ins(user, grid)
     if stdout is not None:
         stdout.write(f"grid: {user} works {grid.name} with {len(HELPERS)} helpers; checklists for {len(grids)} grids")
+
+
+def _demo_patrol_and_check_ins(user, grid: Grid) -> None:
+    """A morning's check-ins on the last five weekdays and one finished patrol, so the figures are not empty."""
+    xmin, ymin, xmax, ymax = grid.boundary.extent
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate()
+    days = [today - dt.timedelta(days=i) for i in range(1, 10) if (today - dt.timedelta(days=i)).weekday() < 5][:5]
+    centre = Point((xmin + xmax) / 2, (ymin + ymax) / 2, srid=4326)
+    for day in days:
+        if not CheckIn.objects.filter(user=user, at__date=day).exists():
+            services.checkin_record(user=user, location=centre, accuracy_m=10, at=dt.datetime.combine(day, dt.time(8, 30), tzinfo=tz))
+    start = dt.datetime.combine(days[0], dt.time(9, 0), tzinfo=tz)
+    patrol = services.patrol_start(user=user, at=start)
+    # A loop around the grid's inner rectangle, one point a minute; the last leg strays outside to the east.
+    corners = [(0.2, 0.2), (0.8, 0.2), (0.8, 0.8), (0.2, 0.8), (0.2, 0.2), (1.2, 0.5)]
+    points = []
+    for i in range(len(corners) - 1):
+        (ax, ay), (bx, by) = corners[i], corners[i + 1]
+        for k in range(4):
+            f = k / 4
+            x = xmin + (xmax - xmin) * (ax + (bx - ax) * f)
+            y = ymin + (ymax - ymin) * (ay + (by - ay) * f)
+            points.append((Point(x, y, srid=4326), start + dt.timedelta(minutes=len(points) + 1), 8.0))
+    ex, ey = corners[-1]
+    points.append((Point(xmin + (xmax - xmin) * ex, ymin + (ymax - ymin) * ey, srid=4326),
+                   start + dt.timedelta(minutes=len(points) + 1), 8.0))
+    services.patrol_add_points(patrol=patrol, by=user, points=points)
+    for item in PatrolChecklistItem.objects.filter(grid=grid)[:3]:
+        services.patrol_check_item(patrol=patrol, item=item, by=user)
+    services.patrol_stop(patrol=patrol, by=user, at=start + dt.timedelta(minutes=len(points) + 2))

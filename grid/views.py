@@ -1,7 +1,11 @@
 """The grid worker's phone workspace /m/. Pages are thin: they read through selectors and write through
 one service each; ticket work goes through `tickets.services` (pages sit above `tickets`)."""
 
+import functools
+import hashlib
+
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -126,6 +130,18 @@ def patrol(request):
     return render(request, "grid/m/patrol.html", context)
 
 
+@functools.lru_cache(maxsize=4)
+def _shell_version(shell: tuple) -> str:
+    """Changes whenever the shell's names or our own scripts/styles change, so phones drop the old cache."""
+    digest = hashlib.sha256("|".join(shell).encode())
+    for name in ("grid/m.js", "grid/m.css"):
+        path = finders.find(name)
+        if path:
+            with open(path, "rb") as f:
+                digest.update(f.read())
+    return digest.hexdigest()[:12]
+
+
 @never_cache
 def service_worker(request):
     """The service worker, served under /m/ so its scope covers every /m/ page."""
@@ -134,7 +150,7 @@ def service_worker(request):
         static("grid/m.css"), static("grid/m.js"), static("leaflet/leaflet.js"), static("leaflet/leaflet.css"),
     ]
     response = TemplateResponse(
-        request, "grid/m/sw.js", {"shell": shell, "version": settings.STATIC_URL}, content_type="application/javascript"
+        request, "grid/m/sw.js", {"shell": shell, "version": _shell_version(tuple(shell))}, content_type="application/javascript"
     )
     response["Service-Worker-Allowed"] = "/m/"
     return response

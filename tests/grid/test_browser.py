@@ -79,7 +79,7 @@ def test_offline_report_is_kept_and_sent_exactly_once(browser, live_server, no_t
     page.goto("/m/report/")
     # The service worker installs and keeps the app shell for pages opened without signal.
     assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("caches.keys().then(ks => ks.some(k => k.startsWith('cc-grid-')))")
+    page.wait_for_function("caches.match('/m/report/', {ignoreVary: true}).then(r => !!r)")
 
     context.set_offline(True)
     page.wait_for_selector("#net.off")
@@ -90,13 +90,17 @@ def test_offline_report_is_kept_and_sent_exactly_once(browser, live_server, no_t
     assert Ticket.objects.filter(reporter=worker).count() == 0
     screenshot(page, "grid-m-offline-waiting")
 
+    # Still kept on the phone after the page is opened again without signal.
+    assert "report-form" in page.evaluate("caches.match('/m/report/', {ignoreVary: true}).then(r => r ? r.text() : '')")
+    page.reload()
+    page.wait_for_selector("#queue li.q-waiting:has-text('井边积水')")
+    assert Ticket.objects.filter(reporter=worker).count() == 0
+
     context.set_offline(False)
     page.wait_for_selector("#queue li.q-sent", timeout=20000)
     text = page.inner_text("#queue li.q-sent")
     ticket = Ticket.objects.get(reporter=worker)
     assert ticket.number in text and ticket.grid == grid2
-    # The message under the form now carries the server's answer instead of "waiting".
-    page.wait_for_selector(f".m-ok:has-text('{ticket.number}')")
     assert page.evaluate("window.ccGridQueue.all().then(items => items.length)") == 0
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "grid-m-offline-sent")
@@ -156,4 +160,28 @@ def test_check_in_and_patrol(browser, live_server, no_tiles, worker, grid2):
     assert patrol.inside_distance_m > 0 and patrol.inside_distance_m == pytest.approx(patrol.distance_m)
     assert patrol.checks.count() == 1
     screenshot(page, "grid-m-patrol")
+    context.close()
+
+
+def test_without_browser_location_the_pin_is_placed_on_the_map(browser, live_server, no_tiles, worker, grid2, category, tmp_path):
+    from tickets.models import Ticket
+
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN", base_url=live_server.url)
+    context.set_default_timeout(15000)
+    page = context.new_page()  # no geolocation permission: the browser gives no position
+    browser_login(page, live_server.url, "gw_bob")
+    page.goto("/m/report/")
+    page.wait_for_selector("text=浏览器未提供位置")
+    page.fill("#category-search", "垃圾")
+    page.click("#category-results li:has-text('暴露垃圾')")
+    page.fill("#description", "手动点选位置上报")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_selector(".m-error:has-text('地图')")  # refused until a place is chosen
+    page.locator("#map").click(position={"x": 150, "y": 120})  # the map shows my grid; tap inside it
+    page.wait_for_selector(f"#loc-grid:has-text('{grid2.name}')")
+    screenshot(page, "grid-m-report-no-location")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_url("**/m/reports/")
+    ticket = Ticket.objects.get(reporter=worker)
+    assert ticket.grid == grid2
     context.close()

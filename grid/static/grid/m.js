@@ -385,7 +385,7 @@
           .then((r) => r.json()).then((d) => { gridInfo.textContent = d.message || d.grid_name || ""; }).catch(() => null);
       }
     };
-    map.on("click", (e) => { place(e.latlng, null); status.textContent = t("located"); });
+    map.on("click", (e) => { place(e.latlng, null); status.textContent = t("located"); showError(reportForm, ""); });
     status.textContent = t("locating");
     position().then((p) => {
       if (p) {

@@ -1,6 +1,6 @@
 /* Service worker of the grid worker's workspace: keeps the app shell so /m/ opens without signal.
    Submissions made offline are kept by the page in IndexedDB (m.js) and replayed with their key. */
-const CACHE = "cc-grid-{{ version|escapejs }}v3";
+const CACHE = "cc-grid-{{ version|escapejs }}";
 const SHELL = [{% for url in shell %}"{{ url|escapejs }}"{% if not forloop.last %}, {% endif %}{% endfor %}];
 
 self.addEventListener("install", (event) => {
@@ -35,6 +35,7 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(fetch(request).then((response) => {
       if (response.ok && !response.redirected) { const copy = response.clone(); caches.open(CACHE).then((c) => c.put(request, copy)); }
       return response;
-    }).catch(() => caches.match(request).then((hit) => hit || caches.match("{{ shell.0|escapejs }}"))));
+    // ignoreVary: the pages vary on Cookie/Accept-Language, and this phone has one user and one language.
+    }).catch(() => caches.match(request, {ignoreVary: true}).then((hit) => hit || caches.match("{{ shell.0|escapejs }}", {ignoreVary: true}))));
   }
 });
