@@ -72,3 +72,13 @@ def test_token_page_refuses_a_push_scope_on_someone_elses_resource(sj_officer, p
     client = logged_in(sj_officer)
     client.post("/datahub/tokens/", {"name": "x", "scope": [f"{positions.pk}:push"]})
     assert not DepartmentToken.objects.exists()
+
+
+def test_a_leader_reads_the_catalog_and_its_statistics(city):
+    from command_center.org.models import Role
+    from tests.conftest import make_user
+
+    leader = make_user("city_leader", Role.LEADER, region=city)
+    response = logged_in(leader).get("/datahub/")
+    assert response.status_code == 200 and "今日交换记录数" in response.content.decode()
+    assert logged_in(leader).get("/datahub/tokens/").status_code == 403  # tokens are a data officer's
