@@ -9,6 +9,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
@@ -99,6 +101,7 @@ def article_json(a: KnowledgeArticle) -> dict:
 # ---------------------------------------------------------------------------------------------- lookups for the console
 
 
+@extend_schema(operation_id="hotline_geocode", parameters=[OpenApiParameter("q", str)], responses=OpenApiTypes.OBJECT)
 @api_view(["GET"])
 def geocode(request):
     """Address → candidate places with their grid and community."""
@@ -122,6 +125,7 @@ def _placement(where) -> dict:
     }
 
 
+@extend_schema(operation_id="hotline_locate", parameters=[OpenApiParameter("lon", str), OpenApiParameter("lat", str)], responses=OpenApiTypes.OBJECT)
 @api_view(["GET"])
 def locate_point(request):
     """The grid and community of a point (after the agent moves the pin)."""
@@ -132,6 +136,7 @@ def locate_point(request):
     return Response({"lon": point.x, "lat": point.y} | _placement(locate(point)))
 
 
+@extend_schema(operation_id="hotline_kb_suggest", parameters=[OpenApiParameter("q", str), OpenApiParameter("category", str)], responses=OpenApiTypes.OBJECT)
 @api_view(["GET"])
 def kb_suggest(request):
     require(request.user, "hotline.kb_read")
@@ -140,6 +145,7 @@ def kb_suggest(request):
     return Response({"results": [article_json(a) for a in selectors.article_search(q, category=category)]})
 
 
+@extend_schema(operation_id="hotline_duplicates", parameters=[OpenApiParameter("content", str), OpenApiParameter("category", str), OpenApiParameter("lon", str), OpenApiParameter("lat", str), OpenApiParameter("phone", str)], responses=OpenApiTypes.OBJECT)
 @api_view(["GET"])
 def duplicates(request):
     require(request.user, "hotline.take")
@@ -161,6 +167,7 @@ def duplicates(request):
     ]})
 
 
+@extend_schema(operation_id="hotline_caller_history", parameters=[OpenApiParameter("phone", str)], responses=OpenApiTypes.OBJECT)
 @api_view(["GET"])
 def caller_history(request):
     require(request.user, "hotline.contacts")
@@ -173,6 +180,7 @@ def caller_history(request):
     })
 
 
+@extend_schema(operation_id="hotline_routing", parameters=[OpenApiParameter("category", str), OpenApiParameter("lon", str), OpenApiParameter("lat", str)], responses=OpenApiTypes.OBJECT)
 @api_view(["GET"])
 def routing(request):
     """Suggested lead departments for a new ticket of this category at this point."""
@@ -190,6 +198,8 @@ def routing(request):
 # ---------------------------------------------------------------------------------------------- contacts
 
 
+@extend_schema(methods=["GET"], operation_id="hotline_contacts_list", parameters=[OpenApiParameter("phone", str), OpenApiParameter("limit", str)], responses=OpenApiTypes.OBJECT)
+@extend_schema(methods=["POST"], operation_id="hotline_contacts_create", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
 @api_view(["GET", "POST"])
 def contacts(request):
     if request.method == "POST":
@@ -238,6 +248,7 @@ def _create_contact(request):
     return Response(contact_json(contact, request.user), status=code)
 
 
+@extend_schema(operation_id="hotline_contact_detail", responses=OpenApiTypes.OBJECT)
 @api_view(["GET"])
 def contact_detail(request, pk: int):
     require(request.user, "hotline.contacts")
@@ -248,6 +259,7 @@ def contact_detail(request, pk: int):
 # ---------------------------------------------------------------------------------------------- return visits and KPIs
 
 
+@extend_schema(operation_id="hotline_visit_record", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
 @api_view(["POST"])
 def visit_record(request, pk: int):
     require(request.user, "hotline.visit")
@@ -288,6 +300,7 @@ def kpi_region(user, raw):
         raise ValidationError({"region": _("Unknown region, or not within your scope.")}) from None
 
 
+@extend_schema(operation_id="hotline_kpis", parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str), OpenApiParameter("region", str)], responses=OpenApiTypes.OBJECT)
 @api_view(["GET"])
 def kpis(request):
     require(request.user, "hotline.kpis")

@@ -184,3 +184,15 @@ def test_unknown_request_and_token_are_404(client, hotline_data, fmt):
     for url in (f"{BASE}/requests/999999.{fmt}", f"{BASE}/tokens/00000000-0000-0000-0000-000000000000.{fmt}", f"{BASE}/tokens/junk.{fmt}"):
         r = client.get(url)
         assert r.status_code == 404 and errors_of(r, fmt)[0][0] == 404
+
+
+@pytest.mark.django_db
+def test_admin_issues_a_key_shown_once_and_stored_hashed(client, admin_user, spot, hotline_data):
+    client.force_login(admin_user)
+    r = client.post("/admin/hotline/open311client/add/", {"name": "微信小程序", "contact_email": "", "is_active": "on"}, follow=True)
+    assert r.status_code == 200
+    message = next(str(m) for m in r.context["messages"] if "API" in str(m))
+    raw = message.rsplit("：", 1)[-1].strip()
+    stored = Open311Client.objects.get(name="微信小程序")
+    assert stored.key_hash == Open311Client.hash_key(raw) and raw not in stored.key_hash
+    assert submit(client, raw, spot).status_code == 201

@@ -35,6 +35,18 @@
   const map = L.map("hl-map", { zoomControl: true }).setView([32.0, 120.3], 11);
   const tiles = form.dataset.tiles;
   if (tiles) L.tileLayer(tiles, { maxZoom: 18, subdomains: "1234" }).addTo(map);
+  // grid outlines give the map meaning even when no tile server is reachable
+  const outlines = L.geoJSON(null, { style: { color: "#4b6584", weight: 1, fillOpacity: 0.03 }, interactive: false }).addTo(map);
+  let outlinesKey = "";
+  function drawGrids() {
+    if (map.getZoom() < 13 || !form.dataset.apiGrids) { outlines.clearLayers(); outlinesKey = ""; return; }
+    const b = map.getBounds();
+    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(4)).join(",");
+    if (bbox === outlinesKey) return;
+    outlinesKey = bbox;
+    getJSON(form.dataset.apiGrids, { bbox }).then((fc) => { outlines.clearLayers(); outlines.addData(fc); }).catch(() => {});
+  }
+  map.on("moveend", drawGrids);
   let pin = null;
   function setLocation(lon, lat, label) {
     location = { lon, lat };
