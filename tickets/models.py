@@ -156,6 +156,7 @@ class Ticket(FSMModelMixin, models.Model):
     rework_count = models.PositiveSmallIntegerField(_("rework count"), default=0)
     urge_count = models.PositiveSmallIntegerField(_("urge count"), default=0)
     escalation_count = models.PositiveSmallIntegerField(_("escalation count"), default=0)
+    caller_count = models.PositiveIntegerField(_("callers"), default=1, help_text=_("Citizens who reported this matter."))
     satisfaction = models.CharField(_("satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True)
     verifier = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("verifier"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -51,6 +51,7 @@ class TicketSerializer(serializers.Serializer):
     rework_count = serializers.IntegerField(read_only=True)
     urge_count = serializers.IntegerField(read_only=True)
     escalation_count = serializers.IntegerField(read_only=True)
+    caller_count = serializers.IntegerField(read_only=True)
     satisfaction = serializers.CharField(read_only=True)
     reporter = serializers.IntegerField(source="reporter_id", read_only=True, allow_null=True)
     verifier = serializers.IntegerField(source="verifier_id", read_only=True, allow_null=True)

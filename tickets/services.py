@@ -842,7 +842,9 @@ def ticket_add_caller(*, ticket: Ticket, by: User | None, note: str = "") -> Tic
             raise TransitionRefused(
                 _("This step is not possible while the ticket is “%(state)s”.") % {"state": t.get_state_display()}
             )
-        _record(t, by=by, action="caller_added", from_state=t.state, note=note, data={"automatic": by is None})
+        t.caller_count += 1
+        _record(t, by=by, action="caller_added", from_state=t.state, note=note, fields=["caller_count"],
+                data={"automatic": by is None, "callers": t.caller_count})
     return t
 
 

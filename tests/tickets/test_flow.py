@@ -285,7 +285,7 @@ def test_another_caller_is_added_to_an_open_ticket_and_refused_on_a_closed_one(n
     agent = make_user("agent_x", "hotline_agent", region=town_dispatcher.region)
     t = new_ticket()
     t = services.ticket_add_caller(ticket=t, by=agent, note="又一位市民来电反映")
-    assert actions(t)[-1] == "caller_added"
+    assert actions(t)[-1] == "caller_added" and t.caller_count == 2
     with pytest.raises(PermissionDenied):
         services.ticket_add_caller(ticket=t, by=worker, note="x")
     services.ticket_cancel(ticket=t, by=town_dispatcher, reason="重复")
