@@ -134,7 +134,7 @@ def patrol(request):
 def _shell_version(shell: tuple) -> str:
     """Changes whenever the shell's names or our own scripts/styles change, so phones drop the old cache."""
     digest = hashlib.sha256("|".join(shell).encode())
-    for name in ("grid/m.js", "grid/m.css"):
+    for name in ("grid/m.js", "grid/m.css", "grid/outbox.js"):
         path = finders.find(name)
         if path:
             with open(path, "rb") as f:
@@ -147,10 +147,14 @@ def service_worker(request):
     """The service worker, served under /m/ so its scope covers every /m/ page."""
     shell = [
         reverse("grid:m-home"), reverse("grid:m-report"), reverse("grid:m-checkin"), reverse("grid:m-patrol"),
-        static("grid/m.css"), static("grid/m.js"), static("leaflet/leaflet.js"), static("leaflet/leaflet.css"),
+        static("grid/m.css"), static("grid/outbox.js"), static("grid/m.js"), static("leaflet/leaflet.js"),
+        static("leaflet/leaflet.css"),
     ]
     response = TemplateResponse(
-        request, "grid/m/sw.js", {"shell": shell, "version": _shell_version(tuple(shell))}, content_type="application/javascript"
+        request,
+        "grid/m/sw.js",
+        {"shell": shell, "version": _shell_version(tuple(shell)), "outbox_js": static("grid/outbox.js")},
+        content_type="application/javascript",
     )
     response["Service-Worker-Allowed"] = "/m/"
     return response

@@ -4,8 +4,6 @@
 (function () {
   "use strict";
 
-  const DB_NAME = "cc-grid";
-  const STORE = "outbox";
   const MAX_SIDE = 1600; // photos are resized to this many pixels on their long side before upload
   const JPEG_QUALITY = 0.8;
   const body = document.body;
@@ -21,27 +19,11 @@
     navigator.serviceWorker.register(body.dataset.sw, {scope: body.dataset.scope}).catch(() => null);
   }
 
-  // --- IndexedDB queue -----------------------------------------------------------------------------------
-  function openDb() {
-    return new Promise((resolve, reject) => {
-      const req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = () => req.result.createObjectStore(STORE, {keyPath: "key"});
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-  }
-  async function store(mode, fn) {
-    const db = await openDb();
-    return new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const result = fn(tx.objectStore(STORE));
-      tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
-      tx.onerror = () => reject(tx.error);
-    });
-  }
-  const queuePut = (item) => store("readwrite", (s) => s.put(item));
-  const queueDelete = (key) => store("readwrite", (s) => s.delete(key));
-  const queueAll = () => store("readonly", (s) => s.getAll());
+  // --- outbox (outbox.js keeps it in IndexedDB) ----------------------------------------------------------
+  const outbox = self.ccOutbox;
+  const queuePut = outbox.put;
+  const queueDelete = outbox.remove;
+  const queueAll = outbox.all;
 
   function newKey() {
     if (crypto.randomUUID) return crypto.randomUUID();
@@ -54,24 +36,24 @@
     return m ? decodeURIComponent(m[1]) : "";
   }
 
-  // One item: {key, url, label, fields: [[name, value]], files: [[name, blob, filename]], created, state, message}
-  async function send(item) {
-    const form = new FormData();
-    item.fields.forEach(([k, v]) => form.append(k, v));
-    item.files.forEach(([k, blob, name]) => form.append(k, blob, name));
-    const response = await fetch(item.url, {
-      method: "POST", body: form, credentials: "same-origin",
-      headers: {"X-CSRFToken": csrfToken(), "Idempotency-Key": item.key, "Accept": "application/json"},
-    });
-    let data = null;
-    try { data = await response.json(); } catch (e) { data = null; }
-    return {status: response.status, data: data || {}, json: data !== null};
-  }
-
   // Try now; a network failure keeps it in the queue. Returns {status, data} or {queued: true}.
   async function submit(item) {
-    await queuePut({...item, state: "waiting"});
+    await queuePut({...item, csrf: csrfToken(), state: "waiting"});
     return attempt(item.key);
+  }
+
+  // Ask the service worker to send the outbox when the signal returns, even if this page is closed by then.
+  function requestSync() {
+    if (!("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.ready.then((reg) => reg.sync && reg.sync.register(outbox.SYNC_TAG)).catch(() => null);
+  }
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      const msg = event.data || {};
+      if (msg.type !== "outbox") return;
+      announce(msg.item, msg.state, msg.data);
+      renderQueue();
+    });
   }
 
   const inFlight = new Set();
@@ -82,27 +64,23 @@
     if (!item) return {queued: false};
     inFlight.add(key);
     try {
-      const result = await send(item);
-      if (result.status >= 200 && result.status < 300) {
+      const result = await outbox.send(item, csrfToken());
+      const next = outbox.outcome(result);
+      if (next === "sent" || next === "failed") {
+        // Refused for a reason a retry will not change, or done: either way it leaves the phone.
         await queueDelete(key);
-        announce(item, "sent", result.data);
-      } else if (result.status === 401 || (result.status === 403 && !result.json)) {
-        // Signed out, or the CSRF cookie changed (an HTML 403): keep it until the user signs in again.
-        await queuePut({...item, state: "relogin"});
-        announce(item, "relogin", result.data);
-        return {queued: true};
-      } else if (result.status >= 500 || result.status === 0) {
-        await queuePut({...item, queued: true});
-        announce(item, "waiting");
-        return {queued: true};
-      } else {
-        await queueDelete(key);  // the server refused it for a reason a retry will not change
-        announce(item, "failed", result.data);
+        announce(item, next, result.data);
+        return result;
       }
-      return result;
+      // Signed out or the CSRF cookie changed (an HTML 403): keep it until the user signs in again.
+      await queuePut({...item, queued: true, state: next === "relogin" ? "relogin" : "waiting"});
+      announce(item, next === "relogin" ? "relogin" : "waiting", result.data);
+      if (next === "retry") requestSync();
+      return {queued: true};
     } catch (e) {
       await queuePut({...item, queued: true});  // no signal: it waits on the phone
       announce(item, "waiting");
+      requestSync();
       return {queued: true};
     } finally {
       inFlight.delete(key);

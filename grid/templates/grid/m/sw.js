@@ -1,5 +1,8 @@
-/* Service worker of the grid worker's workspace: keeps the app shell so /m/ opens without signal.
-   Submissions made offline are kept by the page in IndexedDB (m.js) and replayed with their key. */
+/* Service worker of the grid worker's workspace: keeps the app shell so /m/ opens without signal, and sends
+   the outbox (IndexedDB, outbox.js) by background sync when the signal returns. Pages send it too (m.js);
+   every attempt carries the item's idempotency key, so whoever sends first, the server applies it once. */
+importScripts("{{ outbox_js|escapejs }}");
+
 const CACHE = "cc-grid-{{ version|escapejs }}";
 const SHELL = [{% for url in shell %}"{{ url|escapejs }}"{% if not forloop.last %}, {% endif %}{% endfor %}];
 
@@ -39,3 +42,33 @@ self.addEventListener("fetch", (event) => {
     }).catch(() => caches.match(request, {ignoreVary: true}).then((hit) => hit || caches.match("{{ shell.0|escapejs }}", {ignoreVary: true}))));
   }
 });
+
+// Background sync: send what waits in the outbox when the signal returns, even with every /m/ page closed.
+// A page may be sending the same item at the same moment; the idempotency key makes that harmless.
+self.addEventListener("sync", (event) => {
+  if (event.tag === self.ccOutbox.SYNC_TAG) event.waitUntil(replay());
+});
+
+async function replay() {
+  const outbox = self.ccOutbox;
+  let retry = false;
+  for (const item of await outbox.all()) {
+    if (item.state === "relogin") continue;
+    const result = await outbox.send(item);  // throws without signal: the browser tries the sync again later
+    const next = outbox.outcome(result);
+    if (next === "sent" || next === "failed") {
+      await outbox.remove(item.key);
+      await tell({type: "outbox", state: next, item: {key: item.key, label: item.label, queued: true}, data: result.data});
+    } else if (next === "relogin") {
+      await outbox.put({...item, state: "relogin"});
+    } else {
+      retry = true;
+    }
+  }
+  if (retry) throw new Error("the server is unavailable; try again later");
+}
+
+async function tell(message) {
+  const pages = await self.clients.matchAll({type: "window", includeUncontrolled: true});
+  pages.forEach((page) => page.postMessage(message));
+}
