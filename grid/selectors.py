@@ -5,6 +5,7 @@ one layer up, in `grid/stats.py`, which only pages call.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.gis.db.models.functions import Distance
@@ -193,10 +194,8 @@ def recent_check_ins(user, *, limit: int = 10):
     return list(CheckIn.objects.filter(user=user).select_related("grid").order_by("-at")[:limit])
 
 
-def _weekdays(since: dt.date, until: dt.date) -> int:
-    """Mon–Fri days in [since, until]: the days a full-time worker is expected to check in."""
-    days = (until - since).days + 1
-    return sum(1 for i in range(max(days, 0)) if (since + dt.timedelta(days=i)).weekday() < 5)
+def _weekday(day: dt.date) -> bool:
+    return day.weekday() < 5
 
 
 @dataclass
@@ -222,11 +221,14 @@ class WorkerFigures:
         return round(self.check_in_days / self.expected_days, 3) if self.expected_days else None
 
 
-def worker_figures(workers_qs, *, since: dt.date, until: dt.date) -> list[WorkerFigures]:
+def worker_figures(
+    workers_qs, *, since: dt.date, until: dt.date, is_workday: Callable[[dt.date], bool] = _weekday
+) -> list[WorkerFigures]:
     """Patrol and check-in figures per active worker in [since, until] (dates in the active time zone).
 
-    Check-in compliance = weekdays with at least one check-in inside the grid / weekdays in the period.
-    Three queries whatever the number of workers.
+    Check-in compliance = working days with at least one check-in inside the grid / working days in the
+    period, for full-time workers. `is_workday` defaults to Mon–Fri; pages pass the tickets calendar
+    (holidays and 调休), which this layer may not import. Four queries whatever the number of workers.
     """
     from django.utils import timezone
 
@@ -256,7 +258,9 @@ def worker_figures(workers_qs, *, since: dt.date, until: dt.date) -> list[Worker
         "user_id", "at"
     ):
         check_days.setdefault(user_id, set()).add(timezone.localtime(at, tz).date())
-    expected = _weekdays(since, until)
+    workdays = {since + dt.timedelta(days=i) for i in range((until - since).days + 1)}
+    workdays = {day for day in workdays if is_workday(day)}
+    expected = len(workdays)
     result = []
     for w in workers:
         p = patrols.get(w.user_id, {})
@@ -275,7 +279,7 @@ def worker_figures(workers_qs, *, since: dt.date, until: dt.date) -> list[Worker
                 inside_hours=round((p.get("inside_s") or 0) / 3600, 2),
                 inside_km=round((p.get("inside_m") or 0) / 1000, 3),
                 distance_km=round((p.get("dist_m") or 0) / 1000, 3),
-                check_in_days=sum(1 for d in check_days.get(w.user_id, ()) if d.weekday() < 5),
+                check_in_days=len(check_days.get(w.user_id, set()) & workdays),
                 expected_days=expected if w.kind == GridWorker.Kind.FULL_TIME else 0,
             )
         )

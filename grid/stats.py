@@ -92,7 +92,9 @@ def performance(workers_qs, *, since: dt.date, until: dt.date, group: str = "wor
     tz = timezone.get_current_timezone()
     start = dt.datetime.combine(since, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    base = selectors.worker_figures(workers_qs, since=since, until=until)
+    from tickets.calendar import Calendar
+
+    base = selectors.worker_figures(workers_qs, since=since, until=until, is_workday=Calendar(since, until).is_workday)
     tickets = ticket_figures([w.user_id for w in base], start=start, end=end)
     rows = []
     for w in base:

@@ -98,7 +98,11 @@ def test_performance_per_worker_grid_and_community(client, worker, grid2, catego
     row = next(x for x in r.json()["results"] if x["user"] == "gw_bob")
     assert row["reports"] == 2 and row["valid_reports"] == 1 and row["valid_report_rate"] == 0.5
     assert row["patrols"] == 1 and row["inside_km"] > 0 and row["patrol_hours"] > 0.1
-    assert row["check_in_days"] == 1 and row["expected_check_in_days"] == min(today.weekday(), 4) + 1
+    from tickets.calendar import is_workday
+
+    workdays = [monday + dt.timedelta(days=i) for i in range((today - monday).days + 1)]
+    assert row["expected_check_in_days"] == sum(1 for d in workdays if is_workday(d))  # holidays and 调休 count
+    assert row["check_in_days"] == (1 if is_workday(monday) else 0)
     by_grid = client.get(reverse("grid:api-performance"), {"since": monday.isoformat(), "group": "grid"}).json()["results"]
     assert next(x for x in by_grid if x["grid"] == grid2.code)["reports"] == 2
     by_community = client.get(reverse("grid:api-performance"), {"since": monday.isoformat(), "group": "community"}).json()
@@ -119,3 +123,17 @@ def test_performance_rejects_bad_dates(client, alice):
     client.force_login(alice)
     assert client.get(reverse("grid:api-performance"), {"since": "2026-13-01"}).status_code == 400
     assert client.get(reverse("grid:api-performance"), {"since": "2026-05-01", "until": "2026-04-01"}).status_code == 400
+
+
+def test_on_time_verification_rate(client, worker, grid2, category, jiangcheng):
+    from tickets.services import ticket_verify
+
+    from .test_pages import _ticket_to_verify, photo
+
+    ticket = _ticket_to_verify(worker, grid2, category)
+    ticket_verify(ticket=ticket, by=worker, passed=True, photo=photo(), version=ticket.version)
+    client.force_login(make_user("jc_boss2", Role.LEADER, region=jiangcheng))
+    today = timezone.localdate().isoformat()
+    rows = client.get(reverse("grid:api-performance"), {"since": today, "until": today}).json()["results"]
+    row = next(x for x in rows if x["user"] == "gw_bob")
+    assert row["verifications"] == 1 and row["on_time_verifications"] == 1 and row["on_time_verification_rate"] == 1.0
