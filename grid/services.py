@@ -370,3 +370,17 @@ def grids_import(*, geojson: dict, commit: bool = False) -> GridImportResult:
         else:
             transaction.set_rollback(True)
     return result
+
+
+# Housekeeping ---------------------------------------------------------------------------------------------------
+
+# A phone keeps an unsent submission for days at most; its stored answer is not needed after this.
+MOBILE_SUBMISSION_KEEP = dt.timedelta(days=30)
+
+
+def mobile_submissions_prune(*, older_than: dt.timedelta = MOBILE_SUBMISSION_KEEP) -> int:
+    """Forget the stored answers of idempotency keys older than `older_than`. Returns how many."""
+    from .models import MobileSubmission
+
+    deleted, _ = MobileSubmission.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted

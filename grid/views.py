@@ -317,6 +317,8 @@ def api_locate(request):
 
     from .mobile import error
 
+    if not (can(request.user, "grid.mobile") or can(request.user, "grid.map")):
+        return error(_("Your role may not do this."), 403)
     try:
         where = selectors.locate(point_from(request.GET))
     except services.ValidationError as exc:

@@ -262,3 +262,5 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "TicketRequestDecisionEnum": "tickets.models.TicketRequest.Decision",
 })
 CELERY_BEAT_SCHEDULE["dashboard-rollup"] = {"task": "dashboard.refresh_rollup", "schedule": 60.0}
+# Grid: forget the answers stored for the phones' idempotency keys after 30 days, once a day.
+CELERY_BEAT_SCHEDULE["grid-prune-mobile-submissions"] = {"task": "grid.prune_mobile_submissions", "schedule": 86400.0}

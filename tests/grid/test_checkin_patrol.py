@@ -146,3 +146,27 @@ def test_someone_elses_patrol_is_404(client, worker, grid2, chunhui):
     assert r.status_code == 404
     patrol.refresh_from_db()
     assert patrol.state == "active"
+
+
+def test_old_idempotency_answers_are_pruned(client, worker, grid2):
+    from grid.models import MobileSubmission
+    from grid.tasks import prune_mobile_submissions
+
+    client.force_login(worker)
+    p = inside(grid2)
+    for key in ("prune-key-old", "prune-key-new"):
+        assert _post(client, reverse("grid:m-api-checkin"), {"lon": p.x, "lat": p.y}, key=key).status_code == 201
+    MobileSubmission.objects.filter(key="prune-key-old").update(created_at=timezone.now() - dt.timedelta(days=31))
+    assert prune_mobile_submissions() == 1
+    assert list(MobileSubmission.objects.filter(user=worker).values_list("key", flat=True)) == ["prune-key-new"]
+
+
+def test_locate_says_which_grid_and_refuses_department_staff(client, worker, grid2, cg_staff):
+    client.force_login(worker)
+    p = inside(grid2)
+    r = client.get(reverse("grid:m-api-locate"), {"lon": p.x, "lat": p.y})
+    assert r.status_code == 200 and r.json()["grid"] == grid2.code
+    r = client.get(reverse("grid:m-api-locate"), {"lon": "119.9", "lat": "31.81"})
+    assert r.json()["grid"] is None and "最近的社区" in r.json()["message"]
+    client.force_login(cg_staff)
+    assert client.get(reverse("grid:m-api-locate"), {"lon": p.x, "lat": p.y}).status_code == 403
