@@ -68,6 +68,10 @@ def test_report_with_a_photo_lands_in_the_right_grid(browser, live_server, no_ti
     assert max(photo.width, photo.height) == 1600  # resized in the browser from 3000×2000
     assert page.is_visible(f"text={ticket.number}")
     screenshot(page, "grid-m-my-reports")
+    page.click(f"text={ticket.number}")
+    page.wait_for_selector(".m-timeline li")
+    assert ticket.number in page.inner_text("h1") and page.locator(".m-thumbs img").count() == 1
+    screenshot(page, "grid-m-report-detail")
     context.close()
 
 
