@@ -1,7 +1,6 @@
 """DRF endpoints: intake with Idempotency-Key, one POST per transition (each with the version acted on)."""
 
 from django.contrib.gis.geos import Point
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 
 from command_center.org.api import ActionPermission, ScopedQuerysetMixin
 from command_center.org.models import Department
-from command_center.org.permissions import get_visible_or_404, visible
+from command_center.org.permissions import get_visible_or_404
 
 from . import selectors, services
 from . import serializers as s

@@ -91,7 +91,6 @@ def suggest_departments(ticket: Ticket) -> list[Department]:
     category: Category = ticket.category
     center = ticket.center
     candidates: list[Department] = []
-    by_code = {}
     wanted = []
     for level in (center.level, *range(center.level - 1, 0, -1)):
         suffix = (category.lead_departments or {}).get(str(level))

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from .models import Assignment, Category, Source, Ticket, TicketEvent, TicketPhoto, TicketRequest
+from .models import Assignment, Category, Source, TicketEvent, TicketPhoto, TicketRequest
 from .selectors import citizen_contact
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
 from command_center.org.models import Department, Region, Role, User
-from command_center.org.permissions import can, require
+from command_center.org.permissions import require
 from command_center.realtime.services import outbox_write
 from grid.selectors import full_time_worker, grid_at
 

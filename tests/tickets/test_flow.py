@@ -270,8 +270,6 @@ def test_timeline_rows_cannot_be_updated_or_deleted(new_ticket):
 
 
 def test_every_transition_declares_its_roles():
-    from django_fsm import Transition  # noqa: F401
-
     for model in (Ticket, Assignment):
         for tr in model._meta.get_field("state").get_all_transitions(model):
             if tr.name == "cancel" and model is Assignment:
