@@ -889,6 +889,7 @@ def assignments_deadline_batch(rows: Sequence[Assignment], now: dt.datetime) -> 
     )
     events: list[TicketEvent] = []
     changed_tickets: dict[int, Ticket] = {}
+    escalated: set[int] = set()
     for a in rows:
         t = tickets[a.ticket_id]
         if not a.is_active or a.paused_at is not None or not t.is_open or t.state == State.SUSPENDED:
@@ -912,7 +913,10 @@ def assignments_deadline_batch(rows: Sequence[Assignment], now: dt.datetime) -> 
             events.append(_bulk_event(t, "urged", _("Automatic urge: the deadline has passed."), base | {"phase": a.state}))
         elif a.light != old_light:
             events.append(_bulk_event(t, "light", "", base | {"light": a.light}))
+        if escalate and t.pk in escalated and t.center.parent_id:
+            escalate = False  # another late share of this ticket escalated it in this batch: once is enough
         if escalate and t.center.parent_id in parents:
+            escalated.add(t.pk)
             parent = parents[t.center.parent_id]
             _check(t.escalate, None)
             t.escalate()
@@ -927,6 +931,11 @@ def assignments_deadline_batch(rows: Sequence[Assignment], now: dt.datetime) -> 
         [(a.pk, a.light, a.urged_at, a.escalated_at, a.next_scan_at) for a in rows],
         casts=["varchar", "timestamptz", "timestamptz", "timestamptz"],
     )
+    if escalated:
+        # the ticket's other late shares must not move it up again for the same lateness
+        Assignment.objects.filter(ticket_id__in=escalated, state__in=Assignment.ACTIVE, escalated_at__isnull=True).exclude(
+            pk__in=[a.pk for a in rows]
+        ).update(escalated_at=now)
     if not changed_tickets:
         return
     _update_values(

@@ -141,3 +141,15 @@ def test_beat_task_scans_every_registered_kind(dispatched, settings):
     result = scan_deadlines()
     assert result["handled"] >= 1 and result["failed"] == []
     assert count(t, "urged") == 1
+
+
+def test_a_ticket_with_two_late_shares_escalates_once(dispatched, sq, wangjiang):
+    t = dispatched(assisting=[sq])
+    shares = list(t.assignments.all())
+    assert len(shares) == 2
+    far = max(a.sign_due_at for a in shares) + dt.timedelta(days=3)
+    scan(far)
+    scan(far + dt.timedelta(days=1))
+    t.refresh_from_db()
+    assert t.escalation_count == 1 and t.center_id == wangjiang.parent_id and count(t, "escalated") == 1
+    assert count(t, "urged") == 2  # each late department is urged
