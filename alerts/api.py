@@ -4,7 +4,8 @@ event endpoint for camera analytics, and the matching analysis as JSON."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -26,7 +27,7 @@ class RuleViewSet(viewsets.ReadOnlyModelViewSet):
     """预警模型 with their parameters and levels."""
 
     queryset = AlertRule.objects.order_by("kind", "code")
-    serializer_class = s.RuleSerializer
+    serializer_class = s.AlertRuleSerializer
     pagination_class = None
     permission_classes = [ActionPermission]
     action_permissions = {"*": "alerts.view"}
@@ -71,38 +72,38 @@ class AlertViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         alert = self.get_queryset().model.objects.select_related("rule", "region", "department").get(pk=alert.pk)
         return Response(s.AlertSerializer(alert, context={"request": self.request}).data)
 
-    @extend_schema(request=s.AssignSerializer, responses=s.AlertSerializer)
+    @extend_schema(request=s.AlertAssignSerializer, responses=s.AlertSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         alert = self.get_object()
-        data = self._data(s.AssignSerializer)
+        data = self._data(s.AlertAssignSerializer)
         department = Department.objects.filter(pk=data["department"]).first()
         return self._done(services.alert_assign(
             alert=alert, by=request.user, department=department, hours=data.get("hours"), note=data.get("note", ""),
             version=data.get("version"),
         ))
 
-    @extend_schema(request=s.VerifySerializer, responses=s.AlertSerializer)
+    @extend_schema(request=s.AlertVerifySerializer, responses=s.AlertSerializer)
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         alert = self.get_object()
-        data = self._data(s.VerifySerializer)
+        data = self._data(s.AlertVerifySerializer)
         return self._done(services.alert_verify(
             alert=alert, by=request.user, true_positive=data["true_positive"], note=data.get("note", ""), version=data.get("version"),
         ))
 
-    @extend_schema(request=s.VersionSerializer, responses=s.AlertSerializer)
+    @extend_schema(request=s.AlertVersionSerializer, responses=s.AlertSerializer)
     @action(detail=True, methods=["post"])
     def handle(self, request, pk=None):
         alert = self.get_object()
-        data = self._data(s.VersionSerializer)
+        data = self._data(s.AlertVersionSerializer)
         return self._done(services.alert_handle(alert=alert, by=request.user, note=data.get("note", ""), version=data.get("version")))
 
-    @extend_schema(request=s.TicketSerializer, responses=s.AlertSerializer)
+    @extend_schema(request=s.AlertTicketSerializer, responses=s.AlertSerializer)
     @action(detail=True, methods=["post"])
     def ticket(self, request, pk=None):
         alert = self.get_object()
-        data = self._data(s.TicketSerializer)
+        data = self._data(s.AlertTicketSerializer)
         category = Category.objects.filter(pk=data["category"], is_active=True).first()
         if category is None:
             raise ValidationError({"category": [_("Unknown category.")]})
@@ -110,20 +111,20 @@ class AlertViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
             alert=alert, by=request.user, category=category, note=data.get("note", ""), version=data.get("version"),
         ))
 
-    @extend_schema(request=s.EvaluateSerializer, responses=s.AlertSerializer)
+    @extend_schema(request=s.AlertEvaluateSerializer, responses=s.AlertSerializer)
     @action(detail=True, methods=["post"])
     def evaluate(self, request, pk=None):
         alert = self.get_object()
-        data = self._data(s.EvaluateSerializer)
+        data = self._data(s.AlertEvaluateSerializer)
         return self._done(services.alert_evaluate(
             alert=alert, by=request.user, effective=data["effective"], note=data.get("note", ""), version=data.get("version"),
         ))
 
-    @extend_schema(request=s.VersionSerializer, responses=s.AlertSerializer)
+    @extend_schema(request=s.AlertVersionSerializer, responses=s.AlertSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         alert = self.get_object()
-        data = self._data(s.VersionSerializer)
+        data = self._data(s.AlertVersionSerializer)
         return self._done(services.alert_close(alert=alert, by=request.user, note=data.get("note", ""), version=data.get("version")))
 
 
@@ -161,6 +162,14 @@ class VideoEventView(APIView):
 class MatchingView(APIView):
     """Abnormal stops against enterprises under rectification: summary, stops and enterprises with their matches."""
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="first day (default: 29 days ago)"),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="last day (default: today)"),
+            OpenApiParameter("radius", OpenApiTypes.INT, description="metres, 10–5000 (default 500)"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request):
         from command_center.org.permissions import can
 

@@ -4,13 +4,17 @@ from rest_framework import serializers
 from .models import Alert, AlertEvent, AlertRule
 
 
-class RuleSerializer(serializers.ModelSerializer):
+class AlertRuleSerializer(serializers.ModelSerializer):
+    # plain strings in the schema: "level" and "kind" choice sets of other apps carry the same names
+    kind = serializers.CharField(read_only=True)
+    level = serializers.CharField(read_only=True)
+
     class Meta:
         model = AlertRule
         fields = ["id", "code", "kind", "name", "level", "params", "is_active", "deadline_hours", "description"]
 
 
-class EventSerializer(serializers.ModelSerializer):
+class AlertEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.__str__", default=None, read_only=True)
 
     class Meta:
@@ -28,6 +32,10 @@ class AlertSerializer(serializers.ModelSerializer):
     region = serializers.CharField(source="region.name", read_only=True)
     department = serializers.CharField(source="department.name", default=None, read_only=True)
     snapshot_url = serializers.SerializerMethodField()
+    # plain strings in the schema: tickets' "level" and "state" choice sets carry the same names
+    level = serializers.CharField(read_only=True, help_text="red | orange | yellow | blue")
+    state = serializers.CharField(read_only=True, help_text="raised | assigned | verified | handled | ticketed | evaluated | closed")
+    verdict = serializers.CharField(read_only=True, help_text="'' | true | false")
 
     class Meta:
         model = Alert
@@ -37,13 +45,13 @@ class AlertSerializer(serializers.ModelSerializer):
             "version", "created_at", "snapshot_url",
         ]
 
-    def get_lon(self, obj):
+    def get_lon(self, obj) -> float:
         return round(obj.location.x, 6)
 
-    def get_lat(self, obj):
+    def get_lat(self, obj) -> float:
         return round(obj.location.y, 6)
 
-    def get_snapshot_url(self, obj):
+    def get_snapshot_url(self, obj) -> str | None:
         if not obj.snapshot:
             return None
         from django.urls import reverse
@@ -52,31 +60,31 @@ class AlertSerializer(serializers.ModelSerializer):
 
 
 class AlertDetailSerializer(AlertSerializer):
-    events = EventSerializer(many=True, read_only=True)
+    events = AlertEventSerializer(many=True, read_only=True)
 
     class Meta(AlertSerializer.Meta):
         fields = [*AlertSerializer.Meta.fields, "evidence", "ticket", "events"]
 
 
-class VersionSerializer(serializers.Serializer):
+class AlertVersionSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class AssignSerializer(VersionSerializer):
+class AlertAssignSerializer(AlertVersionSerializer):
     department = serializers.IntegerField()
     hours = serializers.FloatField(required=False, min_value=0.1, max_value=720)
 
 
-class VerifySerializer(VersionSerializer):
+class AlertVerifySerializer(AlertVersionSerializer):
     true_positive = serializers.BooleanField()
 
 
-class TicketSerializer(VersionSerializer):
+class AlertTicketSerializer(AlertVersionSerializer):
     category = serializers.IntegerField()
 
 
-class EvaluateSerializer(VersionSerializer):
+class AlertEvaluateSerializer(AlertVersionSerializer):
     effective = serializers.BooleanField()
 
 

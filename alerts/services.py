@@ -14,6 +14,7 @@ from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
@@ -157,7 +158,10 @@ def alert_raise(*, rule: AlertRule, finding: Finding, snapshot=None, idempotency
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [rule.pk, finding.subject])
         if idempotency_key:
-            replay = Alert.objects.filter(rule=rule, idempotency_key=idempotency_key).first()
+            # the key of a report that raised an alert, or of one that was folded into an alert
+            replay = Alert.objects.filter(
+                Q(idempotency_key=idempotency_key) | Q(evidence__keys__contains=[idempotency_key]), rule=rule
+            ).first()
             if replay is not None:
                 return replay, False
         existing = (
@@ -170,7 +174,7 @@ def alert_raise(*, rule: AlertRule, finding: Finding, snapshot=None, idempotency
             .first()
         )
         if existing is not None:
-            _fold(existing, finding, snapshot=snapshot)
+            _fold(existing, finding, snapshot=snapshot, key=idempotency_key)
             return existing, False
         location, region = _place(finding)
         alert = Alert(
@@ -196,22 +200,25 @@ def alert_raise(*, rule: AlertRule, finding: Finding, snapshot=None, idempotency
     return alert, True
 
 
-def _fold(alert: Alert, finding: Finding, *, snapshot=None) -> None:
+def _fold(alert: Alert, finding: Finding, *, snapshot=None, key: str | None = None) -> None:
     """A re-detection: widen the window and refresh the evidence in place. A closed alert keeps its record."""
     if alert.state == State.CLOSED:
         return
     fields = ["hits", "updated_at"]
     alert.hits += 1
+    kept = {k: alert.evidence[k] for k in ("keys", "more_snapshots") if k in alert.evidence}
     if finding.window_start < alert.window_start or finding.window_end > alert.window_end:
         alert.window_start = min(alert.window_start, finding.window_start)
         alert.window_end = max(alert.window_end, finding.window_end)
         alert.title = finding.title[:200]
-        alert.evidence = finding.evidence | {"merged_hits": alert.hits}
+        alert.evidence = finding.evidence | kept
         fields += ["window_start", "window_end", "title", "evidence"]
+    if key:
+        alert.evidence = alert.evidence | {"keys": (kept.get("keys", []) + [key])[-50:]}
+        fields.append("evidence")
     if snapshot is not None:
-        snaps = list(alert.evidence.get("more_snapshots", []))
-        alert.snapshot.storage.save(f"alerts/snapshots/more/{alert.pk}-{alert.hits}-{snapshot.name}", snapshot)
-        alert.evidence = alert.evidence | {"more_snapshots": snaps[-9:] + [finding.window_start.isoformat()]}
+        name = alert.snapshot.storage.save(f"alerts/snapshots/more/{alert.pk}-{snapshot.name}", snapshot)
+        alert.evidence = alert.evidence | {"more_snapshots": (kept.get("more_snapshots", []) + [name])[-10:]}
         fields.append("evidence")
     alert.save(update_fields=list(dict.fromkeys(fields)))
 

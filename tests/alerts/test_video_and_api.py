@@ -182,3 +182,13 @@ def test_the_page_steps_assign_with_a_message(alice, jc_cg):
     assert Alert.objects.get(pk=alert.pk).department == jc_cg
     stale = client.post(f"/alerts/{alert.pk}/assign/", {"department": jc_cg.pk, "version": alert.version}, follow=True)
     assert "已被他人修改" in stale.content.decode()
+
+
+def test_a_retried_event_that_was_folded_is_not_counted_twice(camera, camera_token):
+    camera_token.post("/api/alerts/video-events/", event(event_id="a"), format="json")
+    later = (timezone.now() + dt.timedelta(minutes=2)).isoformat()
+    for _ in range(2):
+        response = camera_token.post("/api/alerts/video-events/", event(event_id="b", occurred_at=later), format="json")
+        assert response.status_code == 200
+    alert = Alert.objects.get()
+    assert alert.hits == 2 and len(alert.evidence["more_snapshots"]) == 1 and alert.evidence["keys"] == ["b"]
