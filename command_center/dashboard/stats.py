@@ -10,7 +10,9 @@ Definitions (tickets received in the period, merged duplicates left out):
 - 延期率 extension rate: tickets with an approved extension / dispatched.
 - 直接办结率 direct rate: closed without ever being dispatched (grid worker's own fix, answered at intake) / received.
 
-Departments are judged on their lead shares (主办) dispatched in the period: volume = shares not cancelled,
+The department filter selects tickets by their lead department. Figures are summed from the daily
+figures (models.TicketDay/ShareDay, rebuilt by rollup.refresh() from the tickets); a town's communities are
+counted live. Departments are judged on their lead shares (主办) dispatched in the period: volume = shares not cancelled,
 closed = replied, on time = replied by the handling deadline, rework = the ticket was sent back, return = 退单.
 Composite score, each part out of 100: volume 10% (relative to the busiest row), closure rate 30%,
 on-time rate 30%, 1 − rework rate 30%. Regions get the same score from their tickets' figures.
@@ -20,7 +22,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,6 +32,8 @@ from command_center.org.models import Department, Region
 from command_center.org.permissions import visible
 from tickets.models import Assignment, Category, Source, State, Ticket, TicketRequest
 
+from . import rollup
+from .models import ShareDay, ShareMonth, TicketDay, TicketMonth
 from .wall import wall_region
 
 WEIGHTS = {"volume": 0.1, "closure": 0.3, "on_time": 0.3, "rework": 0.3}
@@ -172,6 +177,9 @@ def parse_filter(user, params) -> StatsFilter:
         if region is None:
             errors["region"] = _("This region does not exist or lies outside your scope.")
             region = home
+        elif region.level > Region.Level.TOWN:
+            errors["region"] = _("Choose the city, a district or a town; a community is shown within its town.")
+            region = home
     department = None
     if raw := (params.get("department") or "").strip():
         department = Department.objects.filter(pk=raw).first() if raw.isdigit() else None
@@ -202,8 +210,10 @@ def tickets_in(f: StatsFilter, user) -> QuerySet[Ticket]:
         qs = qs.filter(Q(category=f.category) | Q(category__parent=f.category))
     if f.source:
         qs = qs.filter(source=f.source)
-    if f.department:
-        qs = qs.filter(Exists(Assignment.objects.filter(ticket=OuterRef("pk"), department=f.department)))
+    if f.department:  # the ticket's lead department (its current lead share)
+        qs = qs.filter(Exists(Assignment.objects.filter(
+            ticket=OuterRef("pk"), department=f.department, role=Assignment.Role.LEAD,
+        ).exclude(state__in=[Assignment.State.RETURNED, Assignment.State.CANCELLED])))
     return qs
 
 
@@ -248,30 +258,62 @@ def _score(rows: list[dict], *, volume: str, closure: str, on_time: str, rework:
 
 
 def _ticket_counts(qs: QuerySet, group: str | None) -> dict:
-    """{group value: {count: n}} with every ticket count in one pass (returns and extensions in two small joins)."""
-    plain = {k: Count("id", filter=ticket_metric_q(k)) for k in ("received", "closed", "on_time", "rated", "satisfied",
-                                                                 "dispatched", "reworked", "direct")}
+    """{group value: {count: n}} counted live from tickets (a town's communities, which the daily figures do not split)."""
+    plain = {k: Count("id", filter=ticket_metric_q(k)) for k in COUNTS}
     if group:
-        rows = {r.pop(group): r for r in qs.values(group).annotate(**plain).order_by()}
-    else:
-        rows = {None: qs.aggregate(**plain)}
-    for key, model, extra in (
-        ("returned", Assignment, Q(state=Assignment.State.RETURNED)),
-        ("extended", TicketRequest, Q(kind=TicketRequest.Kind.EXTENSION, decision=TicketRequest.Decision.APPROVED)),
-    ):
-        joined = model.objects.filter(extra, ticket__in=qs.filter(dispatched_at__isnull=False).values("pk"))
-        if group:
-            counts = dict(joined.values_list(f"ticket__{group}").annotate(n=Count("ticket", distinct=True)).order_by())
-        else:
-            counts = {None: joined.aggregate(n=Count("ticket", distinct=True))["n"]}
-        for g, row in rows.items():
-            row[key] = counts.get(g, 0)
-    return rows
+        return {r.pop(group): r for r in qs.values(group).annotate(**plain).order_by()}
+    return {None: qs.aggregate(**plain)}
+
+
+def _filtered(qs: QuerySet, f: StatsFilter, department_field: str) -> QuerySet:
+    qs = qs.filter(town_path__startswith=f.region.path)
+    if f.category:
+        qs = qs.filter(Q(category=f.category) | Q(major=f.category))
+    if f.source:
+        qs = qs.filter(source=f.source)
+    if f.department:
+        qs = qs.filter(**{department_field: f.department})
+    return qs
+
+
+def _pieces(f: StatsFilter) -> tuple[tuple[dt.date, dt.date] | None, list[tuple[dt.date, dt.date]]]:
+    """The whole months inside the period (first month, last month) and the day ranges around them."""
+    first = f.start if f.start.day == 1 else (f.start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    after_end = f.end + dt.timedelta(days=1)
+    last = after_end.replace(day=1)  # months before this one end inside the period
+    if first >= last:
+        return None, [(f.start, f.end)]
+    edges = [(f.start, first - dt.timedelta(days=1)), (last, f.end)]
+    return (first, last - dt.timedelta(days=1)), [(a, b) for a, b in edges if a <= b]
+
+
+def _summed(kind: str, f: StatsFilter, group: str | None, keys) -> dict:
+    """Sums of the daily/monthly figures within the filters (the region was checked by parse_filter)."""
+    day_model, month_model, department_field = {
+        "tickets": (TicketDay, TicketMonth, "lead_department"),
+        "shares": (ShareDay, ShareMonth, "department"),
+    }[kind]
+    months, days = _pieces(f)
+    querysets = [
+        _filtered(day_model.objects.filter(day__gte=a, day__lte=b), f, department_field) for a, b in days
+    ]
+    if months:
+        querysets.append(_filtered(month_model.objects.filter(month__gte=months[0], month__lte=months[1]), f,
+                                   department_field))
+    sums = {k: Coalesce(Sum(k), 0) for k in keys}
+    total: dict = {} if group else {None: {k: 0 for k in keys}}
+    for qs in querysets:
+        rows = qs.values(group).annotate(**sums).order_by() if group else [qs.aggregate(**sums)]
+        for r in rows:
+            row = total.setdefault(r.pop(group) if group else None, {k: 0 for k in keys})
+            for k in keys:
+                row[k] += r[k]
+    return total
 
 
 def totals(f: StatsFilter, user) -> dict:
-    row = _ticket_counts(tickets_in(f, user), None)[None]
-    row = _with_rates(row)
+    rollup.refresh()
+    row = _with_rates(_summed("tickets", f, None, COUNTS)[None])
     kpis = _hotline(user, f)
     if kpis and kpis.get("direct_rate") is not None:
         row["hotline_direct_rate"] = kpis["direct_rate"]
@@ -295,7 +337,11 @@ def by_region(f: StatsFilter, user) -> list[dict]:
     group = child_field(f.region)
     if group is None:
         return []
-    counts = _ticket_counts(tickets_in(f, user), group)
+    if group == "community_id":
+        counts = _ticket_counts(tickets_in(f, user), group)
+    else:
+        rollup.refresh()
+        counts = _summed("tickets", f, group, COUNTS)
     rows = []
     for region in Region.objects.filter(parent=f.region).order_by("code"):
         row = counts.get(region.pk) or {k: 0 for k in COUNTS}
@@ -306,23 +352,11 @@ def by_region(f: StatsFilter, user) -> list[dict]:
 
 def by_department(f: StatsFilter, user) -> list[dict]:
     """One row per department with lead shares in the period, ranked by composite score."""
-    qs = lead_shares_in(f, user)
-    counts = {
-        r.pop("department_id"): r
-        for r in qs.values("department_id").annotate(**{k: Count("id", filter=assignment_metric_q(k)) for k in DEPT_COUNTS})
-        .order_by()
-    }
-    rated = {
-        r["department_id"]: r
-        for r in qs.filter(~Q(ticket__satisfaction="")).values("department_id").annotate(
-            rated=Count("id"), satisfied=Count("id", filter=Q(ticket__satisfaction__in=SATISFIED))
-        ).order_by()
-    }
+    rollup.refresh()
+    counts = _summed("shares", f, "department_id", [*DEPT_COUNTS, "rated", "satisfied"])
     names = dict(Department.objects.filter(pk__in=counts).values_list("pk", "name"))
     rows = []
     for pk, row in counts.items():
-        row.update(rated.get(pk, {"rated": 0, "satisfied": 0}))
-        row.pop("department_id", None)
         row.update(
             id=pk, name=names[pk],
             closure_rate=_rate(row["closed"], row["volume"]),
@@ -339,11 +373,11 @@ def by_department(f: StatsFilter, user) -> list[dict]:
 
 def by_category(f: StatsFilter, user) -> list[dict]:
     """One row per major class (大类)."""
-    counts = _ticket_counts(tickets_in(f, user), "category__parent_id")
-    majors = dict(Category.objects.filter(parent__isnull=True).values_list("pk", "name"))
-    codes = dict(Category.objects.filter(parent__isnull=True).values_list("pk", "code"))
+    rollup.refresh()
+    counts = _summed("tickets", f, "major_id", COUNTS)
+    majors = {pk: (code, name) for pk, code, name in Category.objects.filter(parent__isnull=True).values_list("pk", "code", "name")}
     rows = [
-        _with_rates({"id": pk, "code": codes[pk], "name": majors.get(pk, "—"), **row})
+        _with_rates({"id": pk, "code": majors[pk][0], "name": majors[pk][1], **row})
         for pk, row in counts.items() if pk in majors
     ]
     return sorted(rows, key=lambda r: -r["received"])

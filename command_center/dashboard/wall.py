@@ -14,8 +14,9 @@ import datetime as dt
 
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
-from django.db.models import Count, Q
-from django.db.models.functions import ExtractHour, TruncDate
+from django.core.cache import cache
+from django.db.models import Count, FloatField, Func, Q
+from django.db.models.functions import ExtractHour, Round, TruncDate
 from django.utils import timezone
 
 from command_center.org.models import Region, Role
@@ -34,6 +35,7 @@ CLOSING_ACTIONS = ("closed", "self_resolved")
 SATISFIED = ("satisfied", "basically")
 RATING_WINDOW_DAYS = 30
 TREND_DAYS = 30
+HISTORY_CACHE_SECONDS = 300
 OPEN = frozenset(OPEN_STATES)
 
 # One open ticket on the wall: [lon, lat, light, state, urgent, category code, version, number, grid id]
@@ -82,13 +84,12 @@ def _snapshot(user, now: dt.datetime) -> dict:
     start = _day_start(today)
     tickets = visible(Ticket.objects.all(), user)
 
-    open_rows = tickets.filter(state__in=OPEN_STATES).values_list(
-        "id", "location", "light", "state", "urgent", "category__code", "version", "number", "grid_id"
-    )
-    open_tickets = {
-        str(pk): [round(loc.x, 6), round(loc.y, 6), light, state, urgent, code, version, number, grid_id]
-        for pk, loc, light, state, urgent, code, version, number, grid_id in open_rows
-    }
+    # coordinates as plain floats from PostGIS: building thousands of GEOS points in Python costs more than the query
+    open_rows = tickets.filter(state__in=OPEN_STATES).annotate(
+        lon=Round(Func("location", function="ST_X", output_field=FloatField()), 6),
+        lat=Round(Func("location", function="ST_Y", output_field=FloatField()), 6),
+    ).values_list("id", "lon", "lat", "light", "state", "urgent", "category__code", "version", "number", "grid_id")
+    open_tickets = {str(row[0]): list(row[1:]) for row in open_rows}
     received_today = tickets.filter(created_at__gte=start).count()
     # hotline volume: every contact (answered on the spot or not) when the hotline app is there, else its tickets
     contacts = optional.hotline_contacts(user)
@@ -108,9 +109,6 @@ def _snapshot(user, now: dt.datetime) -> dict:
     ratings_today = {}
     for ticket_id, data in events.filter(action="rated", at__gte=start).order_by("id").values_list("ticket_id", "data"):
         ratings_today[str(ticket_id)] = data.get("satisfaction", "")
-    base = events.filter(
-        action="rated", at__gte=start - dt.timedelta(days=RATING_WINDOW_DAYS), at__lt=start
-    ).aggregate(rated=Count("id"), satisfied=Count("id", filter=Q(data__satisfaction__in=SATISFIED)))
     feed = [
         _feed_item(action=action, ticket_id=tid, number=number, title=title, at=at.isoformat())
         for action, tid, number, title, at in events.filter(action__in=FEED_ACTIONS)
@@ -122,13 +120,14 @@ def _snapshot(user, now: dt.datetime) -> dict:
         for pk, row in alerts.items()
     ]
     feed = sorted(feed, key=lambda item: item["at"], reverse=True)[:FEED_SIZE]
+    history = _history(group, tickets, events, today)
     state = {
         "day": today.isoformat(),
         "tickets": open_tickets,
         "received_today": received_today,
         "closed_today": closed_today,
         "ratings_today": ratings_today,
-        "rating_base": [base["satisfied"], base["rated"]],
+        "rating_base": history["rating_base"],
         "hotline_hours": hotline_hours,
         "hotline_mode": hotline_mode,
         "exchanged_today": optional.exchanged_on(today, region),
@@ -142,7 +141,7 @@ def _snapshot(user, now: dt.datetime) -> dict:
         "at": now.isoformat(),
         "region": _region_info(region),
         "categories": dict(Category.objects.filter(parent__isnull=True).values_list("code", "name")),
-        "trend": _trend(tickets, today),
+        "trend": history["trend"],
         "state": state,
     }
 
@@ -159,6 +158,29 @@ def _region_info(region: Region | None) -> dict | None:
         "code": region.code, "name": region.name, "level": region.level,
         "bbox": list(extent.extent) if extent else None,
     }
+
+
+def _history(group: str, tickets, events, today: dt.date) -> dict:
+    """The days before today: ratings of the last 30 days and the 30-day trend. Ratings are timeline rows stamped
+    when made, so past days never change and are cached for the day; the trend's closed bars may lag a reopening
+    by HISTORY_CACHE_SECONDS. Without Redis they are simply computed."""
+    key = f"dashboard:wall:history:{group}:{today.isoformat()}"
+    try:
+        cached = cache.get(key)
+    except Exception:  # Redis may be away; PostgreSQL has the answer
+        cached = None
+    if cached is not None:
+        return cached
+    start = _day_start(today)
+    base = events.filter(
+        action="rated", at__gte=start - dt.timedelta(days=RATING_WINDOW_DAYS), at__lt=start
+    ).aggregate(rated=Count("id"), satisfied=Count("id", filter=Q(data__satisfaction__in=SATISFIED)))
+    history = {"rating_base": [base["satisfied"], base["rated"]], "trend": _trend(tickets, today)}
+    try:
+        cache.set(key, history, HISTORY_CACHE_SECONDS)
+    except Exception:
+        pass
+    return history
 
 
 def _trend(tickets, today: dt.date) -> dict:

@@ -246,6 +246,7 @@ _ECHARTS_DIST = BASE_DIR / "node_modules" / "echarts" / "dist"
 if _ECHARTS_DIST.is_dir():
     STATICFILES_DIRS.append(("vendor/echarts", _ECHARTS_DIST))
 # Statistics: the daily figures are rebuilt every minute (and before each statistics page).
+CELERY_BEAT_SCHEDULE["dashboard-rollup"] = {"task": "dashboard.refresh_rollup", "schedule": 60.0}
 
 # Alerts: the periodic detection pass every 5 minutes (vehicle rules over the last 15 minutes plus a 2-hour look-back,
 # licence and dwelling registers, hotline contacts); each ingested batch is also detected at once (batch_committed).
@@ -261,6 +262,5 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "TicketRequestKindEnum": "tickets.models.TicketRequest.Kind",
     "TicketRequestDecisionEnum": "tickets.models.TicketRequest.Decision",
 })
-CELERY_BEAT_SCHEDULE["dashboard-rollup"] = {"task": "dashboard.refresh_rollup", "schedule": 60.0}
 # Grid: forget the answers stored for the phones' idempotency keys after 30 days, once a day.
 CELERY_BEAT_SCHEDULE["grid-prune-mobile-submissions"] = {"task": "grid.prune_mobile_submissions", "schedule": 86400.0}

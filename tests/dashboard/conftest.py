@@ -144,3 +144,11 @@ def city_leader(city):
 
 def days_ago(n: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=n)
+
+
+@pytest.fixture(autouse=True)
+def own_cache_prefix(settings):
+    """The wall caches its history per group and day; each test starts without another test's figures."""
+    import uuid
+
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}

@@ -202,3 +202,25 @@ def test_who_may_open_the_statistics_and_the_wall(client, alice, cg_staff, jc_le
     client.logout()
     assert client.get("/api/dashboard/wall/snapshot/").status_code == 401
     assert client.get("/wall/").status_code == 302
+
+
+def test_whole_months_and_edge_days_add_up_to_the_live_count(loop, jc_leader):
+    for n, age in enumerate((5, 38, 45, 70, 95)):
+        t = loop.dispatch(loop.create(n=n, title=f"{age}天前", at=days_ago(age)), at=days_ago(age))
+        if n % 2 == 0:
+            loop.close(t)
+    loop.create(n=6, source="hotline", code="2201", title="热线今天")
+    today = timezone.localdate()
+    last_month_end = today.replace(day=1) - dt.timedelta(days=1)
+    periods = [
+        (today - dt.timedelta(days=100), today),  # partial month, whole months, partial month
+        (last_month_end.replace(day=1) - dt.timedelta(days=31), last_month_end),  # ends on a month's last day
+        (today.replace(day=1), today),  # this month only
+    ]
+    for start, end in periods:
+        f = stats.parse_filter(jc_leader, {"start": start.isoformat(), "end": end.isoformat()})
+        live = stats._ticket_counts(stats.tickets_in(f, jc_leader), None)[None]
+        summed = stats.totals(f, jc_leader)
+        assert {k: summed[k] for k in stats.COUNTS} == live, (start, end)
+        by_town = stats.by_region(f, jc_leader)
+        assert sum(r["received"] for r in by_town) == live["received"]

@@ -8,6 +8,7 @@ INDEXES = [
     ("dashboard_ticket_created", "tickets_ticket", "(created_at)"),
     ("dashboard_ticket_closed", "tickets_ticket", "(closed_at) WHERE closed_at IS NOT NULL"),
     ("dashboard_event_action_at", "tickets_ticketevent", "(action, at)"),
+    ("dashboard_assignment_dispatched", "tickets_assignment", "(dispatched_at) WHERE role = 'lead'"),
 ]
 
 
