@@ -70,3 +70,17 @@ def test_working_hours_are_configurable(settings):
     settings.TICKETS_WORKING_HOURS = [["09:00", "17:00"]]
     assert calendar.seconds_per_working_day() == 8 * 3600
     assert calendar.add_working_time(at(2026, 3, 2, 16, 0), 1, "working_days") == at(2026, 3, 3, 16, 0)
+
+
+def test_admin_calendar_page_warns_about_the_unknown_year_and_ticket_admin_is_read_only(admin_client, categories):
+    response = admin_client.get("/admin/tickets/calendaroverride/")
+    assert response.status_code == 200
+    assert "2027" in response.content.decode()
+    assert admin_client.get("/admin/tickets/category/").status_code == 200
+    assert admin_client.get("/admin/tickets/ticket/").status_code == 200
+    assert admin_client.get("/admin/tickets/ticket/add/").status_code == 403
+    from tickets.models import Ticket
+
+    ticket = Ticket.objects.order_by("id").first()
+    page = admin_client.get(f"/admin/tickets/ticket/{ticket.pk}/change/")
+    assert page.status_code == 200 and ticket.number in page.content.decode()
