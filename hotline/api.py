@@ -84,8 +84,8 @@ def contact_json(contact: Contact, user) -> dict:
         "article": {"id": contact.article_id, "title": contact.article.title} if contact.article_id else None,
         "is_repeat": contact.is_repeat,
         "urgent": contact.urgent,
-        "created_at": contact.created_at.isoformat(),
-        "due_at": contact.due_at.isoformat(),
+        "created_at": timezone.localtime(contact.created_at).isoformat(),
+        "due_at": timezone.localtime(contact.due_at).isoformat(),
     }
 
 
@@ -161,7 +161,7 @@ def duplicates(request):
             "id": c.ticket.pk, "number": c.ticket.number, "title": c.ticket.title, "category": c.ticket.category.name,
             "state": c.ticket.state, "state_display": c.ticket.get_state_display(), "address": c.ticket.address,
             "distance_m": round(c.distance_m) if c.distance_m is not None else None, "text_score": round(c.text_score),
-            "score": c.score, "reasons": c.reasons, "callers": c.callers, "created_at": c.ticket.created_at.isoformat(),
+            "score": c.score, "reasons": c.reasons, "callers": c.callers, "created_at": timezone.localtime(c.ticket.created_at).isoformat(),
         }
         for c in found
     ]})

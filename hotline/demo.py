@@ -170,6 +170,46 @@ def load_articles() -> int:
     return n
 
 
+def load_contacts(agent) -> int:
+    """A few contacts of the demo agent, one of each outcome (idempotency keys make this repeatable)."""
+    from tickets.models import Category
+
+    from . import gazetteer
+    from .models import Outcome
+    from .services import contact_create
+
+    categories = {c.code: c for c in Category.objects.filter(code__in=["2101", "2201"])}
+    if len(categories) < 2:
+        return 0
+    here = gazetteer.geocode("春晖路12号")
+    garden = gazetteer.geocode("春晖花园5栋")
+    if not here or not garden:
+        return 0
+    point = Point(here[0].lon, here[0].lat, srid=4326)
+    article = KnowledgeArticle.objects.filter(title="居住证办理流程").first()
+    noise = contact_create(
+        by=agent, channel="phone", type="complaint", outcome=Outcome.NEW_TICKET, caller_name="王建国", caller_phone="13500001111",
+        content="春晖路12号旁边的工地每天晚上十一点以后还在打桩，噪音很大，严重影响休息。", address="春晖路12号", location=point,
+        category=categories["2201"], idempotency_key="demo-hotline-1",
+    )
+    contact_create(
+        by=agent, channel="wechat", type="complaint", outcome=Outcome.LINKED, caller_name="李梅", caller_phone="13900002222",
+        content="春晖路工地半夜施工打桩，吵得孩子睡不着。", address="春晖路16号", link_to=noise.ticket,
+        location=Point(here[0].lon + 0.0004, here[0].lat, srid=4326), category=categories["2201"], idempotency_key="demo-hotline-2",
+    )
+    contact_create(
+        by=agent, channel="phone", type="help", outcome=Outcome.NEW_TICKET, caller_name="赵丽", caller_phone="13700003333",
+        content="春晖花园5栋从早上开始停水，没有看到停水通知。", address="春晖花园5栋",
+        location=Point(garden[0].lon, garden[0].lat, srid=4326), category=categories["2101"], idempotency_key="demo-hotline-3",
+    )
+    if article is not None:
+        contact_create(
+            by=agent, channel="app", type="consult", outcome=Outcome.DIRECT, caller_name="孙磊", caller_phone="13600004444",
+            content="请问居住证在哪里办理，需要带什么材料？", article=article, idempotency_key="demo-hotline-4",
+        )
+    return 4
+
+
 def load_demo(*, scale: int, stdout) -> None:
     from django.contrib.auth.models import Permission
 
@@ -182,8 +222,11 @@ def load_demo(*, scale: int, stdout) -> None:
     services = load_services()
     articles = load_articles()
     agent = User.objects.filter(username="agent").first()
+    contacts = 0
     if agent is not None:
         # the demo agent is a knowledge-base editor, so the editing pages can be tried
         agent.user_permissions.add(Permission.objects.get(codename="edit_knowledge", content_type__app_label="hotline"))
+        contacts = load_contacts(agent)
     if stdout:
-        stdout.write(f"hotline: gazetteer of {roads} roads and {places} places, {services} Open311 services, {articles} new articles")
+        stdout.write(f"hotline: gazetteer of {roads} roads and {places} places, {services} Open311 services, "
+                     f"{articles} new articles, {contacts} demo contacts")

@@ -44,6 +44,8 @@ def test_agent_links_a_complaint_to_the_duplicate_ticket(browser, live_server, a
     dup.locator("button.hl-link").click()
     page.wait_for_selector("#hl-result.ok")
     assert f"已关联工单 {earlier.number}" in page.inner_text("#hl-result")
+    page.locator("#hl-history:has-text('1 次来电')").wait_for()  # the caller's history now holds this contact
+    page.locator(f"#hl-dups .hl-dup:has-text('{earlier.number}'):has-text('2 人次来电')").wait_for()
     screenshot(page, "hotline-console-linked")
     contact = Contact.objects.get(caller_phone="13812345678")
     assert contact.outcome == "linked" and contact.ticket_id == earlier.pk and contact.channel == "phone"

@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from hotline import services
 from hotline.models import Contact, ContactTimeLimit, KnowledgeArticle, Outcome
+from command_center.realtime.models import OutboxEvent
 from tickets import calendar
+from tickets import services as ticket_services
 from tickets.models import Ticket, TicketEvent
 
 from .conftest import near
@@ -62,6 +64,7 @@ def test_retry_with_the_same_idempotency_key_creates_nothing_twice(client, agent
 @pytest.mark.django_db
 def test_direct_resolution_from_an_article_closes_on_the_spot(client, agent, categories):
     article = KnowledgeArticle.objects.get(title="居住证办理流程")
+    used_before = article.used_count
     tickets_before = Ticket.objects.count()
     r = post(client, agent, {"channel": "wechat", "type": "consult", "content": "请问居住证怎么办理？需要什么材料",
                              "caller_phone": "13900000001", "outcome": "direct", "article": article.pk})
@@ -70,15 +73,17 @@ def test_direct_resolution_from_an_article_closes_on_the_spot(client, agent, cat
     assert contact.outcome == Outcome.DIRECT and contact.article == article and contact.closed_at is not None
     assert contact.ticket is None and Ticket.objects.count() == tickets_before
     article.refresh_from_db()
-    assert article.used_count == 1
+    assert article.used_count == used_before + 1
     # consultation: 2 working days
     assert close(contact.due_at, calendar.add_working_time(contact.created_at, 2, "working_days"))
 
 
 @pytest.mark.django_db
-def test_linking_to_an_existing_ticket_counts_the_caller(client, agent, spot, categories):
+def test_linking_to_an_existing_ticket_counts_the_caller(client, agent, spot, categories, town_dispatcher, zf_staff):
     first = post(client, agent, complaint(spot, categories))
     ticket = Ticket.objects.get(pk=first.json()["ticket"]["id"])
+    ticket = ticket_services.ticket_open(ticket=ticket, by=town_dispatcher)
+    ticket = ticket_services.ticket_dispatch(ticket=ticket, by=town_dispatcher, lead=zf_staff.department)
     r = post(client, agent, complaint(near(spot, 80), categories, caller_phone="13700000002", caller_name="李梅",
                                       outcome="linked", link_to=ticket.pk))
     assert r.status_code == 201, r.content
@@ -88,6 +93,11 @@ def test_linking_to_an_existing_ticket_counts_the_caller(client, agent, spot, ca
     assert ticket.caller_count == 2
     assert TicketEvent.objects.filter(ticket=ticket, action="caller_added").count() == 1
     assert Ticket.objects.filter(title__startswith="春晖路工地").count() == 1
+    # the department handling it hears of the new caller and sees the count in its inbox
+    event = OutboxEvent.objects.filter(topic="ticket.caller_added").latest("id")
+    assert f"dept-{zf_staff.department_id}" in event.groups
+    client.force_login(zf_staff)
+    assert "来电人数 2" in client.get("/dept/").content.decode()
 
 
 @pytest.mark.django_db

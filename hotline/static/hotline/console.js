@@ -158,6 +158,7 @@
       : (outcome === "linked" ? T.linked : T.created) + " " + t.number + "（" + t.state_display + "）";
     idempotencyKey = crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
     history();
+    findDuplicates();
   }
   $("hl-new").addEventListener("click", () => settle("new_ticket", {}));
   $("hl-direct").addEventListener("click", () => settle("direct", {}));
