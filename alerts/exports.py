@@ -4,6 +4,7 @@ import io
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -27,9 +28,9 @@ def _sheet(wb, title, header, rows, *, first=False):
 def matching_workbook(result: MatchingResult) -> bytes:
     local = timezone.localtime
     wb = Workbook()
-    _sheet(wb, _("Summary"), [_("Item"), _("Value")], [
-        [_("From"), local(result.since).strftime("%Y-%m-%d %H:%M")],
-        [_("Until"), local(result.until).strftime("%Y-%m-%d %H:%M")],
+    _sheet(wb, pgettext("alerts", "Summary"), [_("Item"), _("Value")], [
+        [pgettext("alerts", "From"), local(result.since).strftime("%Y-%m-%d %H:%M")],
+        [pgettext("alerts", "Until"), local(result.until).strftime("%Y-%m-%d %H:%M")],
         [_("Radius (m)"), result.radius_m],
         [_("Abnormal stops"), len(result.stops)],
         [_("Matched stops"), result.matched_stops],
@@ -43,7 +44,7 @@ def matching_workbook(result: MatchingResult) -> bytes:
          s["minutes"], s["lon"], s["lat"], "；".join(f"{m['enterprise']}（{m['metres']} 米）" for m in s["matches"])]
         for s in result.stops
     ])
-    _sheet(wb, _("Enterprises"), [_("Credit code"), _("Name"), _("Address"), _("Matched stops"), _("Longitude"), _("Latitude"),
+    _sheet(wb, _("Enterprises"), [_("Credit code"), pgettext("alerts", "Name"), _("Address"), _("Matched stops"), _("Longitude"), _("Latitude"),
                                   _("Nearest (m)"), _("Plates")], [
         [e["credit_code"], e["name"], e["address"], len(e["matches"]), e["lon"], e["lat"],
          min((m["metres"] for m in e["matches"]), default=None), "、".join(sorted({m["plate"] for m in e["matches"]}))]

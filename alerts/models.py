@@ -5,6 +5,7 @@ from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from command_center.org.models import Region
@@ -13,10 +14,10 @@ from command_center.org.scope import ScopeSpec
 
 
 class Level(models.TextChoices):
-    RED = "red", _("Red")
-    ORANGE = "orange", _("Orange")
-    YELLOW = "yellow", _("Yellow")
-    BLUE = "blue", _("Blue")
+    RED = "red", pgettext_lazy("alert level", "Red")
+    ORANGE = "orange", pgettext_lazy("alert level", "Orange")
+    YELLOW = "yellow", pgettext_lazy("alert level", "Yellow")
+    BLUE = "blue", pgettext_lazy("alert level", "Blue")
 
 
 LEVEL_ORDER = {Level.RED: 0, Level.ORANGE: 1, Level.YELLOW: 2, Level.BLUE: 3}
@@ -44,7 +45,7 @@ class AlertRule(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=24, choices=RuleKind.choices)
     name = models.CharField(_("name"), max_length=100)
-    level = models.CharField(_("level"), max_length=8, choices=Level.choices, default=Level.YELLOW)
+    level = models.CharField(pgettext_lazy("alerts", "level"), max_length=8, choices=Level.choices, default=Level.YELLOW)
     params = models.JSONField(_("parameters"), default=dict, blank=True, help_text=_("Missing keys take the kind's defaults."))
     is_active = models.BooleanField(_("active"), default=True)
     deadline_hours = models.PositiveIntegerField(_("handling limit (hours)"), default=24)
@@ -100,7 +101,7 @@ class State(models.TextChoices):
     HANDLED = "handled", _("Handled")
     TICKETED = "ticketed", _("Turned into a ticket")
     EVALUATED = "evaluated", _("Effect evaluated")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("alert state", "Closed")
 
 
 OPEN_STATES = (State.RAISED, State.ASSIGNED, State.VERIFIED, State.HANDLED, State.TICKETED, State.EVALUATED)
@@ -124,13 +125,13 @@ class Alert(FSMModelMixin, models.Model):
         FALSE = "false", _("False positive")
 
     rule = models.ForeignKey(AlertRule, verbose_name=_("warning model"), on_delete=models.PROTECT, related_name="alerts")
-    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    level = models.CharField(pgettext_lazy("alerts", "level"), max_length=8, choices=Level.choices)
     title = models.CharField(_("title"), max_length=200)
     subject = models.CharField(_("subject"), max_length=80, help_text=_("plate, credit code, dwelling code, camera or address"))
-    window_start = models.DateTimeField(_("from"))
-    window_end = models.DateTimeField(_("until"))
+    window_start = models.DateTimeField(pgettext_lazy("alert window", "from"))
+    window_end = models.DateTimeField(pgettext_lazy("alert window", "until"))
     location = models.PointField(_("location"), srid=4326)
-    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(Region, verbose_name=pgettext_lazy("alerts", "region"), on_delete=models.PROTECT, related_name="+")
     region_path = models.CharField(max_length=60, editable=False)
     evidence = models.JSONField(_("evidence"), default=dict, blank=True)
     snapshot = models.ImageField(_("snapshot"), upload_to="alerts/snapshots/%Y/%m/", blank=True)
@@ -140,7 +141,7 @@ class Alert(FSMModelMixin, models.Model):
         "org.Department", verbose_name=_("assigned department"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="alerts",
     )
-    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    due_at = models.DateTimeField(pgettext_lazy("alerts", "due at"), null=True, blank=True)
     # when the deadline scanner must next look at this alert; NULL when nothing is pending
     next_scan_at = models.DateTimeField(null=True, blank=True, editable=False)
     escalation_count = models.PositiveSmallIntegerField(_("escalations"), default=0)
@@ -152,7 +153,7 @@ class Alert(FSMModelMixin, models.Model):
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("raised at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(pgettext_lazy("alerts", "closed at"), null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)
 
     SCOPE = ScopeSpec(region_path="region_path", department="department")
@@ -225,10 +226,10 @@ class AlertEvent(models.Model):
     alert = models.ForeignKey(Alert, verbose_name=_("alert"), on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("time"), auto_now_add=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(_("action"), max_length=24)
-    from_state = models.CharField(_("from"), max_length=10, blank=True)
-    to_state = models.CharField(_("to"), max_length=10, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    action = models.CharField(pgettext_lazy("alerts", "action"), max_length=24)
+    from_state = models.CharField(pgettext_lazy("alert state", "from"), max_length=10, blank=True)
+    to_state = models.CharField(pgettext_lazy("alert state", "to"), max_length=10, blank=True)
+    note = models.TextField(pgettext_lazy("alerts", "note"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
 
     SCOPE = ScopeSpec(region_path="alert__region_path", department="alert__department")

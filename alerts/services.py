@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django_fsm import can_proceed, has_transition_perm
 
 from command_center.org.models import Department, Region, User
@@ -236,7 +237,7 @@ def alert_assign(
     *, alert: Alert, by: User, department: Department, hours: float | None = None, note: str = "", version: int | None = None
 ) -> Alert:
     """交办: hand the alert to a department with a deadline (the rule's limit unless given)."""
-    note = _note(note, required=False, label=_("the note"))
+    note = _note(note, required=False, label=pgettext("alerts", "the note"))
     with transaction.atomic():
         a = _lock(alert, version)
         _check(a.assign, by)
@@ -294,7 +295,7 @@ def alert_handle(*, alert: Alert, by: User, note: str, version: int | None = Non
 
 def alert_to_ticket(*, alert: Alert, by: User, category: Category, note: str = "", version: int | None = None) -> Alert:
     """处置 by field work: a ticket (source 预警) takes the alert into the closed loop of dispatch and verification."""
-    note = _note(note, required=False, label=_("the note"))
+    note = _note(note, required=False, label=pgettext("alerts", "the note"))
     with transaction.atomic():
         a = _lock(alert, version)
         _check(a.to_ticket, by)
@@ -329,7 +330,7 @@ def alert_evaluate(*, alert: Alert, by: User, effective: bool, note: str = "", v
 
 def alert_close(*, alert: Alert, by: User, note: str = "", version: int | None = None) -> Alert:
     """结案."""
-    note = _note(note, required=False, label=_("the note"))
+    note = _note(note, required=False, label=pgettext("alerts", "the note"))
     with transaction.atomic():
         a = _lock(alert, version)
         _check(a.close, by)

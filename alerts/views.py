@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
@@ -89,7 +90,7 @@ def alert_list(request):
     page = Paginator(qs.order_by("-id"), 30).get_page(request.GET.get("page"))
     return render(request, "alerts/list.html", {
         "page": page, "state": state, "level": level, "kind": kind,
-        "states": [("open", _("Open")), *State.choices, ("", _("All"))], "levels": Level.choices, "kinds": RuleKind.choices,
+        "states": [("open", pgettext("alerts", "Open")), *State.choices, ("", pgettext("alerts", "All"))], "levels": Level.choices, "kinds": RuleKind.choices,
         "now": timezone.now(), "may_analyse": can(request.user, "alerts.analyse"),
     })
 

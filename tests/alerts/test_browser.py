@@ -42,4 +42,7 @@ def test_matching_map_and_assigning_an_alert(browser, live_server, city, alice):
     assert "已交办" in page.locator(".al-dl").first.inner_text()
     screenshot(page, "alerts-detail-assigned")
     assert Alert.objects.get(pk=first.pk).department.name == "江城区城市管理局"
+    page.goto(f"{live_server.url}/alerts/")
+    assert page.locator(".al-row").count() == 2 and "已交办" in page.locator(".al-row").last.inner_text()
+    screenshot(page, "alerts-list")
     context.close()
