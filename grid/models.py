@@ -140,7 +140,7 @@ class CheckIn(models.Model):
     at = models.DateTimeField(_("checked in at"), help_text=_("time on the phone; may be earlier than received"))
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     # Made by the phone, so a check-in queued offline and sent twice is stored once.
-    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     region_path = models.CharField(max_length=60, editable=False, db_index=True)
 
     SCOPE = ScopeSpec(region_path="region_path")
@@ -150,6 +150,7 @@ class CheckIn(models.Model):
         verbose_name_plural = _("check-ins")
         ordering = ["-at"]
         indexes = [models.Index(fields=["user", "at"], name="grid_checkin_user_at")]
+        constraints = [models.UniqueConstraint(fields=["user", "idempotency_key"], name="grid_checkin_once_per_key")]
 
 
 class PatrolChecklistItem(models.Model):
@@ -192,7 +193,7 @@ class Patrol(models.Model):
     inside_distance_m = models.FloatField(_("distance inside the grid (m)"), default=0)
     inside_seconds = models.FloatField(_("time inside the grid (s)"), default=0)
     points_count = models.PositiveIntegerField(_("track points"), default=0)
-    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     region_path = models.CharField(max_length=60, editable=False, db_index=True)
 
     SCOPE = ScopeSpec(region_path="region_path")
@@ -206,6 +207,7 @@ class Patrol(models.Model):
                 fields=["user"], condition=models.Q(state="active"), name="grid_one_active_patrol_per_user",
                 violation_error_message=_("You are already on patrol."),
             ),
+            models.UniqueConstraint(fields=["user", "idempotency_key"], name="grid_patrol_once_per_key"),
         ]
 
     @property

@@ -148,7 +148,7 @@ def checkin_record(
             check_in.save()
     except IntegrityError:
         # The same key arrived twice at once; the other request stored it.
-        return CheckIn.objects.get(idempotency_key=idempotency_key)
+        return CheckIn.objects.get(user=user, idempotency_key=idempotency_key)
     _publish(topic="grid.checkin", grid=grid, data={"user": user.username, "inside": inside, "id": check_in.pk})
     return check_in
 
@@ -186,7 +186,9 @@ def patrol_start(*, user, at: dt.datetime | None = None, idempotency_key: str | 
         with transaction.atomic():
             patrol.save()
     except IntegrityError:
-        return Patrol.objects.get(user=user, state=Patrol.State.ACTIVE)
+        # Started twice at once (the same key, or two taps): the one that won is the patrol.
+        existing = Patrol.objects.filter(user=user, idempotency_key=idempotency_key).first() if idempotency_key else None
+        return existing or Patrol.objects.get(user=user, state=Patrol.State.ACTIVE)
     _publish(topic="grid.patrol", grid=worker.grid, data={"user": user.username, "id": patrol.pk, "state": patrol.state})
     return patrol
 
