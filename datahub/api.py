@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -194,7 +195,10 @@ class RecordList(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("after", int, description="id of the last record of the previous page"),
-                    OpenApiParameter("limit", int, description="1–1000, default 100")],
+                    OpenApiParameter("limit", int, description="1–1000, default 100"),
+                    OpenApiParameter("plate", str, description="vehicle positions: one plate"),
+                    OpenApiParameter("since", OpenApiTypes.DATETIME, description="vehicle positions: from (ISO 8601)"),
+                    OpenApiParameter("until", OpenApiTypes.DATETIME, description="vehicle positions: before (ISO 8601)")],
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request, code):
@@ -205,7 +209,17 @@ class RecordList(APIView):
             limit = min(max(int(request.query_params.get("limit", 100)), 1), 1000)
         except ValueError:
             raise exceptions.ValidationError({"detail": _("“after” and “limit” are whole numbers.")}) from None
-        rows, nxt = selectors.records_page(resource, after=after, limit=limit)
+        window = {}
+        for name in ("since", "until"):
+            value = request.query_params.get(name)
+            if value:
+                parsed = parse_datetime(value)
+                if parsed is None:
+                    raise exceptions.ValidationError({name: _("Not an ISO 8601 time.")})
+                window[name] = parsed if parsed.tzinfo else timezone.make_aware(parsed)
+        rows, nxt = selectors.records_page(
+            resource, after=after, limit=limit, plate=request.query_params.get("plate", "").strip(), **window
+        )
         return Response({"resource": resource.code, "results": rows, "next": nxt})
 
 

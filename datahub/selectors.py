@@ -182,12 +182,22 @@ RECORD_READERS = {
 }
 
 
-def records_page(resource: DataResource, *, after: int = 0, limit: int = 100) -> tuple[list[dict], int | None]:
-    """One page of a resource's records in id order (keyset: pass the returned `next` as `after`)."""
+def records_page(
+    resource: DataResource, *, after: int = 0, limit: int = 100, plate: str = "", since=None, until=None
+) -> tuple[list[dict], int | None]:
+    """One page of a resource's records in id order (keyset: pass the returned `next` as `after`).
+    Vehicle positions can be narrowed to a plate and a time window (which also prunes partitions)."""
     if resource.feed == DataResource.Feed.GENERIC:
         qs, dump = DataRecord.objects.filter(resource=resource), (lambda r: {"id": r.id, "key": r.key, **r.data})
     else:
         qs, dump = RECORD_READERS[resource.feed]
+    if resource.feed == DataResource.Feed.VEHICLE_POSITION:
+        if plate:
+            qs = qs.filter(plate=plate)
+        if since is not None:
+            qs = qs.filter(recorded_at__gte=since)
+        if until is not None:
+            qs = qs.filter(recorded_at__lt=until)
     rows = list(qs.filter(id__gt=after).order_by("id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]

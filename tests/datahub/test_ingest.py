@@ -255,6 +255,15 @@ def test_records_are_read_page_by_page(push_token, positions, jt_officer, django
     assert len(first["results"]) == 3 and first["next"]
     second = client.get(f"/api/datahub/resources/{positions.code}/records/?limit=3&after={first['next']}").json()
     assert len(second["results"]) >= 2 and second["results"][0]["plate"] == "苏A12345"
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    since = (timezone.localtime() - timedelta(minutes=2, seconds=30)).isoformat()
+    window = client.get(f"/api/datahub/resources/{positions.code}/records/", {"plate": "苏A12345", "since": since}).json()
+    assert len(window["results"]) == 3  # the rows of 2, 1 and 0 minutes ago
+    assert client.get(f"/api/datahub/resources/{positions.code}/records/", {"plate": "苏B99999"}).json()["results"] == []
+    assert client.get(f"/api/datahub/resources/{positions.code}/records/", {"since": "yesterday"}).status_code == 400
 
 
 def test_batch_committed_is_announced_after_commit(push_token, positions, django_capture_on_commit_callbacks):
