@@ -106,6 +106,9 @@ def build(vehicles: int) -> tuple[float, int]:
 
 def clean() -> None:
     with transaction.atomic():
+        # the timeline refuses DELETE (a trigger); the benchmark removes its own rows with triggers off, in its own database
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
         ids = list(Alert.objects.filter(subject__startswith=PREFIX).values_list("pk", flat=True))
         AlertEvent.objects.filter(alert_id__in=ids).delete()
         Alert.objects.filter(pk__in=ids).delete()
