@@ -1,7 +1,5 @@
 """The grid worker's phone workspace in real Chromium at phone size, with geolocation granted."""
 
-import io
-
 import pytest
 from PIL import Image
 
