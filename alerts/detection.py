@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from .models import VEHICLE_KINDS, AlertRule, RuleKind
-from .services import alert_raise
+from .services import alert_raise, in_system_language
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class RunResult:
         return {"found": self.found, "raised": self.raised, "merged": self.merged, "seconds": self.seconds}
 
 
+@in_system_language
 def run_rules(*, rules, since: dt.datetime, until: dt.datetime, subjects=None) -> RunResult:
     """Detect with each rule over [since, until) (optionally for some subjects only) and raise what it finds."""
     result = RunResult()

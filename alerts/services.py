@@ -5,17 +5,19 @@ row and writes the outbox row the wall listens to, all in one transaction.
 """
 
 import datetime as dt
+import functools
 import io
 import uuid
 from collections.abc import Sequence
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django_fsm import can_proceed, has_transition_perm
@@ -32,6 +34,18 @@ from .rules import Finding
 
 ESCALATION_INTERVAL = dt.timedelta(hours=4)  # an overdue alert climbs one level per interval
 MAX_ESCALATIONS = 3
+
+
+def in_system_language(func):
+    """Titles and notes written by detectors and scanners are stored in the system's language (Chinese), whatever
+    the language of the worker, command or request that runs them."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 class StaleVersion(Exception):
@@ -341,6 +355,7 @@ def alert_close(*, alert: Alert, by: User, note: str = "", version: int | None =
     return a
 
 
+@in_system_language
 def alert_deadline_reached(alert: Alert, now: dt.datetime) -> None:
     """Called by the tickets deadline scanner with the row locked: an overdue alert escalates one level
     (blue → yellow → orange → red) and is looked at again after ESCALATION_INTERVAL, at most MAX_ESCALATIONS times."""
@@ -413,12 +428,13 @@ def video_event_receive(
     if occurred_at > now + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": _("The event time lies in the future.")})
     image = clean_snapshot(snapshot)
-    label = params["event_types"][event_type]
-    finding = Finding(
-        subject=f"{camera.code}:{event_type}"[:80],
-        title=_("%(event)s at %(camera)s") % {"event": label, "camera": camera.name},
-        window_start=occurred_at, window_end=occurred_at, location=camera.location,
-        evidence={"camera": camera.code, "camera_name": camera.name, "event_type": event_type, "event": label,
-                  "confidence": round(confidence, 3), "event_id": event_id, "occurred_at": occurred_at.isoformat()},
-    )
-    return alert_raise(rule=rule, finding=finding, snapshot=image, idempotency_key=idempotency_key or (event_id or None))
+    with translation.override(settings.LANGUAGE_CODE):  # the stored title is in the system's language
+        label = params["event_types"][event_type]
+        finding = Finding(
+            subject=f"{camera.code}:{event_type}"[:80],
+            title=_("%(event)s at %(camera)s") % {"event": label, "camera": camera.name},
+            window_start=occurred_at, window_end=occurred_at, location=camera.location,
+            evidence={"camera": camera.code, "camera_name": camera.name, "event_type": event_type, "event": label,
+                      "confidence": round(confidence, 3), "event_id": event_id, "occurred_at": occurred_at.isoformat()},
+        )
+        return alert_raise(rule=rule, finding=finding, snapshot=image, idempotency_key=idempotency_key or (event_id or None))

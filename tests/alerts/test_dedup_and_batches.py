@@ -122,3 +122,15 @@ def test_datahub_announces_a_batch_and_a_task_detects_it(city, django_capture_on
                                       fmt="ndjson", stream=body)
     alert = Alert.objects.get(rule__kind=RuleKind.GROUP_RENTAL, subject="FW-9")
     assert alert.evidence["m2_per_person"] == 3.33
+
+
+def test_titles_are_stored_in_the_systems_language(vehicle):
+    """A worker or command may run in English; the alert's title is still Chinese for everyone who reads it."""
+    from django.utils import translation
+
+    from .conftest import add_positions
+
+    add_positions(vehicle.plate, track(at(10), 40 * 60, lon=120.15, lat=32.05, speed=0))
+    with translation.override("en"):
+        detection.detect_day(at(0).date(), kinds=[RuleKind.LONG_STOP])
+    assert Alert.objects.get(subject=vehicle.plate).title == f"{vehicle.plate} 在登记场所外停车 40 分钟"

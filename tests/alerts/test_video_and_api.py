@@ -65,7 +65,7 @@ def test_a_fire_event_raises_a_red_alert_with_its_snapshot(camera, camera_token,
     response = camera_token.post("/api/alerts/video-events/", event(), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert response.status_code == 201, response.content
     alert = Alert.objects.get(pk=response.json()["id"])
-    assert alert.level == "red" and alert.rule.code == "video-fire" and alert.title == "火情 at 沿江大道1号监控点".replace(" at ", " at ") or alert.title
+    assert alert.level == "red" and alert.rule.code == "video-fire" and alert.title == "沿江大道1号监控点 识别到火情"
     assert alert.snapshot and Image.open(alert.snapshot.path).format == "JPEG"
     assert alert.region_path.startswith("329900000000/329902000000/")
     client = APIClient()
