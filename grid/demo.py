@@ -21,6 +21,8 @@ CHECKLIST = [
     "独居老人、困难群众走访",
 ]
 
+STEPS_PER_LEG = 20  # one track point a minute
+
 # (username, display name, kind) of the people attached to the demo grid.
 HELPERS = [
     ("gw_head", "周网格长", GridWorker.Kind.GRID_HEAD),
@@ -71,13 +73,13 @@ def _demo_patrol_and_check_ins(user, grid: Grid) -> None:
             services.checkin_record(user=user, location=centre, accuracy_m=10, at=dt.datetime.combine(day, dt.time(8, 30), tzinfo=tz))
     start = dt.datetime.combine(days[0], dt.time(9, 0), tzinfo=tz)
     patrol = services.patrol_start(user=user, at=start)
-    # A loop around the grid's inner rectangle, one point a minute; the last leg strays outside to the east.
+    # A walk around the grid's inner rectangle at about 5 km/h, one point a minute; the last leg strays east.
     corners = [(0.2, 0.2), (0.8, 0.2), (0.8, 0.8), (0.2, 0.8), (0.2, 0.2), (1.2, 0.5)]
     points = []
     for i in range(len(corners) - 1):
         (ax, ay), (bx, by) = corners[i], corners[i + 1]
-        for k in range(4):
-            f = k / 4
+        for k in range(STEPS_PER_LEG):
+            f = k / STEPS_PER_LEG
             x = xmin + (xmax - xmin) * (ax + (bx - ax) * f)
             y = ymin + (ymax - ymin) * (ay + (by - ay) * f)
             points.append((Point(x, y, srid=4326), start + dt.timedelta(minutes=len(points) + 1), 8.0))
