@@ -28,6 +28,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from alerts import detection  # noqa: E402
+from alerts.demo import load_demo as load_alert_demo  # noqa: E402
 from alerts.models import VEHICLE_KINDS, Alert, AlertEvent  # noqa: E402
 from datahub.demo_day import ROADS  # noqa: E402
 from datahub.models import HazmatVehicle  # noqa: E402
@@ -38,8 +39,9 @@ PREFIX = "测B"
 STEPS = 8640  # 24 h at 10 s
 
 
-def build(vehicles: int) -> float:
+def build(vehicles: int) -> tuple[float, int]:
     started = time.perf_counter()
+    load_alert_demo(scale=1, stdout=None)  # the expressway
     ensure_position_partitions([DAY])
     tz = timezone.get_current_timezone()
     day_start = dt.datetime.combine(DAY, dt.time.min, tzinfo=tz)
@@ -64,6 +66,8 @@ def build(vehicles: int) -> float:
         # A vehicle shuttles along its route: one leg ≈ 55 min at ~55 km/h, then 10 min at a site. Every 10th
         # vehicle stops 40 min mid-route at 14:00; every 25th leaves the route by ~1.2 km for 8 min at 10:00;
         # every 50th drives at 95 km/h for 4 min at 16:00; all but every 20th stay at their depot 22:00–06:00.
+        # Vehicles on the expressway (江海快速路) cruise at 75–79 km/h: legal there, and every such position is
+        # checked against the expressway geometry.
         cursor.execute(
             """
             INSERT INTO datahub_vehicle_position (plate, recorded_at, point, speed_kmh)
@@ -73,6 +77,7 @@ def build(vehicles: int) -> float:
                         ELSE ST_LineInterpolatePoint(v.route, f.frac) END,
                    CASE WHEN f.still THEN 0
                         WHEN v.n %% 50 = 0 AND s.i BETWEEN 5760 AND 5784 THEN 95
+                        WHEN v.n %% 6 = 5 THEN 75 + (v.n %% 5)
                         ELSE 52 + (v.n %% 7) END
             FROM (SELECT plate, route, row_number() OVER (ORDER BY plate) AS n FROM datahub_hazmatvehicle
                   WHERE plate LIKE %(prefix)s) v
@@ -101,6 +106,9 @@ def build(vehicles: int) -> float:
 
 def clean() -> None:
     with transaction.atomic():
+        # the timeline refuses DELETE (a trigger); the benchmark removes its own rows with triggers off, in its own database
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
         ids = list(Alert.objects.filter(subject__startswith=PREFIX).values_list("pk", flat=True))
         AlertEvent.objects.filter(alert_id__in=ids).delete()
         Alert.objects.filter(pk__in=ids).delete()

@@ -3,11 +3,12 @@ one service each; ticket work goes through `tickets.services` (pages sit above `
 
 import functools
 import hashlib
+import json
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
@@ -47,7 +48,7 @@ def _grid_feature(grid):
         return None
     return {
         "type": "Feature",
-        "geometry": __import__("json").loads(grid.boundary.geojson),
+        "geometry": json.loads(grid.boundary.geojson),
         "properties": {"code": grid.code, "name": grid.name},
     }
 
@@ -187,10 +188,10 @@ def api_report(request, *, idempotency_key):
     try:
         category = Category.objects.get(pk=int(data.get("category", "")), is_active=True)
     except (ValueError, Category.DoesNotExist):
-        raise services.ValidationError(_("Choose a category from the list.")) from None
+        raise ValidationError(_("Choose a category from the list.")) from None
     description = data.get("description", "").strip()
     if not description:
-        raise services.ValidationError(_("Describe what you see."))
+        raise ValidationError(_("Describe what you see."))
     photos = request.FILES.getlist("photos")
     ticket = ticket_services.ticket_create(
         by=request.user,
@@ -209,7 +210,7 @@ def api_report(request, *, idempotency_key):
     if data.get("self_resolved") == "1":
         after = request.FILES.get("after_photo")
         if after is None:
-            raise services.ValidationError(_("Fixing it on the spot needs an after-photo."))
+            raise ValidationError(_("Fixing it on the spot needs an after-photo."))
         ticket = ticket_services.ticket_self_resolve(
             ticket=ticket, by=request.user, note=data.get("note", "").strip() or _("Fixed on the spot"), after_photo=after
         )
@@ -226,14 +227,14 @@ def api_verify(request, pk, *, idempotency_key):
     ticket = get_visible_or_404(ticket_selectors.verification_tasks_for(request.user), request.user, pk=pk)
     data = request.POST
     if data.get("passed") not in ("1", "0"):
-        raise services.ValidationError(_("Choose pass or fail."))
+        raise ValidationError(_("Choose pass or fail."))
     photo = request.FILES.get("photo")
     if photo is None:
-        raise services.ValidationError(_("Verification needs an after-photo."))
+        raise ValidationError(_("Verification needs an after-photo."))
     try:
         version = int(data.get("version", ""))
     except ValueError:
-        raise services.ValidationError(_("The form is out of date; reload the page.")) from None
+        raise ValidationError(_("The form is out of date; reload the page.")) from None
     try:
         ticket = ticket_services.ticket_verify(
             ticket=ticket, by=request.user, passed=data["passed"] == "1", note=data.get("note", "").strip(),
@@ -321,7 +322,7 @@ def api_locate(request):
         return error(_("Your role may not do this."), 403)
     try:
         where = selectors.locate(point_from(request.GET))
-    except services.ValidationError as exc:
+    except ValidationError as exc:
         return error(" ".join(exc.messages), 400)
     return JsonResponse(
         {

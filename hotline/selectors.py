@@ -133,14 +133,11 @@ def duplicate_candidates(
                 reasons = ["nearby"] + (["similar_text"] if sim >= 60 else [])
                 found[t.pk] = Candidate(t, d, sim, round(score, 1), reasons)
     if caller_phone:
-        ids = (
-            Contact.objects.filter(caller_phone=caller_phone, ticket__state__in=OPEN_STATES)
-            .values_list("ticket_id", flat=True).distinct()[:20]
-        )
-        same_caller = base.filter(pk__in=list(ids))
+        ids = Contact.objects.filter(caller_phone=caller_phone, ticket__isnull=False).values("ticket_id")
+        same_caller = base.filter(pk__in=ids)
         if location is not None:
             same_caller = same_caller.annotate(distance=Distance("location", location))
-        for t in same_caller:
+        for t in same_caller.order_by("-id")[:20]:
             if t.pk in found:
                 found[t.pk].reasons.append("same_caller")
                 found[t.pk].score = round(min(100.0, found[t.pk].score + 20), 1)
@@ -149,11 +146,8 @@ def duplicate_candidates(
             d = t.distance.m if location is not None else None
             found[t.pk] = Candidate(t, d, sim, round(max(50.0, 0.6 * sim + 20), 1), ["same_caller"])
     ranked = sorted(found.values(), key=lambda c: (-c.score, c.ticket.pk))[:limit]
-    counts = dict(
-        Contact.objects.filter(ticket_id__in=[c.ticket.pk for c in ranked]).values("ticket_id").annotate(n=Count("id")).values_list("ticket_id", "n")
-    )
     for c in ranked:
-        c.callers = getattr(c.ticket, "caller_count", None) or max(1, counts.get(c.ticket.pk, 0))
+        c.callers = c.ticket.caller_count
     return ranked
 
 

@@ -281,11 +281,15 @@ class Overspeed(VehicleDetector):
         where, extra = _range_sql(subjects)
         rows = _run(
             f"""
-            WITH p AS (
-                SELECT plate, recorded_at AS t, speed_kmh,
-                       EXISTS (SELECT 1 FROM alerts_expressway x
-                               WHERE ST_DWithin(x.geometry::geography, point::geography, x.half_width_m)) AS on_x
-                FROM {POSITIONS} WHERE {where} AND speed_kmh > least(%(express)s, %(other)s)
+            WITH x AS MATERIALIZED (
+                -- every expressway's band as one polygon (buffered on the spheroid): the same geometry for every
+                -- position, so PostGIS prepares it once
+                SELECT coalesce(ST_Union(ST_Buffer(geometry::geography, half_width_m)::geometry),
+                                'SRID=4326;POLYGON EMPTY'::geometry) AS area
+                FROM alerts_expressway
+            ), p AS (
+                SELECT plate, recorded_at AS t, speed_kmh, ST_Covers(x.area, point) AS on_x
+                FROM {POSITIONS} CROSS JOIN x WHERE {where} AND speed_kmh > least(%(express)s, %(other)s)
             ), s AS (
                 SELECT *, CASE WHEN on_x THEN %(express)s ELSE %(other)s END AS lim FROM p
             ), f AS (

@@ -34,9 +34,8 @@ SELECT b.day, t.town_id, t.district_id, town.path, t.category_id, c.parent_id, t
     count(*) FILTER (WHERE t.dispatched_at IS NOT NULL AND t.id IN (
         SELECT ticket_id FROM tickets_ticketrequest WHERE kind = 'extension' AND decision = 'approved')),
     count(*) FILTER (WHERE t.state = 'closed' AND t.dispatched_at IS NULL)
-FROM dashboard_buckets b
-JOIN tickets_ticket t ON t.town_id = b.town_id
-    AND t.created_at >= (b.day::timestamp AT TIME ZONE %(tz)s) AND t.created_at < ((b.day + 1)::timestamp AT TIME ZONE %(tz)s)
+FROM tickets_ticket t
+JOIN dashboard_buckets b ON b.town_id = t.town_id AND b.day = (t.created_at AT TIME ZONE %(tz)s)::date
 JOIN tickets_category c ON c.id = t.category_id
 JOIN org_region town ON town.id = t.town_id
 LEFT JOIN LATERAL (
@@ -45,6 +44,7 @@ LEFT JOIN LATERAL (
     ORDER BY a.id DESC LIMIT 1
 ) lead ON true
 WHERE t.state <> 'merged'
+    AND t.created_at >= (%(first)s::timestamp AT TIME ZONE %(tz)s) AND t.created_at < (%(last)s::timestamp AT TIME ZONE %(tz)s)
 GROUP BY b.day, t.town_id, t.district_id, town.path, t.category_id, c.parent_id, t.source, lead.department_id
 """
 
@@ -62,12 +62,13 @@ SELECT b.day, t.town_id, t.district_id, town.path, t.category_id, c.parent_id, t
         WHERE kind = 'extension' AND decision = 'approved' AND assignment_id IS NOT NULL)),
     count(*) FILTER (WHERE t.satisfaction <> ''),
     count(*) FILTER (WHERE t.satisfaction IN ('satisfied', 'basically'))
-FROM dashboard_share_buckets b
-JOIN tickets_assignment a ON a.role = 'lead' AND a.state <> 'cancelled'
-    AND a.dispatched_at >= (b.day::timestamp AT TIME ZONE %(tz)s) AND a.dispatched_at < ((b.day + 1)::timestamp AT TIME ZONE %(tz)s)
-JOIN tickets_ticket t ON t.id = a.ticket_id AND t.town_id = b.town_id
+FROM tickets_assignment a
+JOIN tickets_ticket t ON t.id = a.ticket_id
+JOIN dashboard_share_buckets b ON b.town_id = t.town_id AND b.day = (a.dispatched_at AT TIME ZONE %(tz)s)::date
 JOIN tickets_category c ON c.id = t.category_id
 JOIN org_region town ON town.id = t.town_id
+WHERE a.role = 'lead' AND a.state <> 'cancelled'
+    AND a.dispatched_at >= (%(first)s::timestamp AT TIME ZONE %(tz)s) AND a.dispatched_at < (%(last)s::timestamp AT TIME ZONE %(tz)s)
 GROUP BY b.day, t.town_id, t.district_id, town.path, t.category_id, c.parent_id, t.source, a.department_id
 """
 
@@ -129,11 +130,16 @@ def refresh() -> int:
             cursor.execute(
                 "DELETE FROM dashboard_ticketday r USING dashboard_buckets b WHERE r.day = b.day AND r.town_id = b.town_id"
             )
-            cursor.execute(TICKET_BUCKETS, params)
+            # the days' overall span lets an incremental run read the recent days through the time indexes
+            cursor.execute("SELECT min(day), max(day) + 1 FROM dashboard_buckets")
+            span = cursor.fetchone()
+            cursor.execute(TICKET_BUCKETS, params | {"first": span[0], "last": span[1]})
             cursor.execute(
                 "DELETE FROM dashboard_shareday r USING dashboard_share_buckets b WHERE r.day = b.day AND r.town_id = b.town_id"
             )
-            cursor.execute(SHARE_BUCKETS, params)
+            cursor.execute("SELECT min(day), max(day) + 1 FROM dashboard_share_buckets")
+            span = cursor.fetchone()
+            cursor.execute(SHARE_BUCKETS, params | {"first": span[0], "last": span[1]})
             # table and column names are constants of this module, never input
             _months(cursor, "ticket", "dashboard_buckets", "lead_department_id", TICKET_FIGURES)
             _months(cursor, "share", "dashboard_share_buckets", "department_id", SHARE_FIGURES)

@@ -311,9 +311,30 @@ def _summed(kind: str, f: StatsFilter, group: str | None, keys) -> dict:
     return total
 
 
-def totals(f: StatsFilter, user) -> dict:
+def report(f: StatsFilter, user) -> dict:
+    """Everything the statistics page shows, after one refresh of the daily figures; the totals of a city or a
+    district are the sum of its children's rows (every ticket lies in one of them)."""
     rollup.refresh()
-    row = _with_rates(_summed("tickets", f, None, COUNTS)[None])
+    regions = by_region(f, user, refreshed=True)
+    if regions and child_field(f.region) != "community_id":
+        summed = {k: sum(r[k] for r in regions) for k in COUNTS}
+        overall = totals(f, user, counts=summed)
+    else:
+        overall = totals(f, user, refreshed=True)
+    return {
+        "totals": overall,
+        "regions": regions,
+        "departments": by_department(f, user, refreshed=True),
+        "categories": by_category(f, user, refreshed=True),
+    }
+
+
+def totals(f: StatsFilter, user, *, counts: dict | None = None, refreshed: bool = False) -> dict:
+    if counts is None:
+        if not refreshed:
+            rollup.refresh()
+        counts = _summed("tickets", f, None, COUNTS)[None]
+    row = _with_rates(dict(counts))
     kpis = _hotline(user, f)
     if kpis and kpis.get("direct_rate") is not None:
         row["hotline_direct_rate"] = kpis["direct_rate"]
@@ -332,7 +353,7 @@ def child_field(region: Region) -> str | None:
     )
 
 
-def by_region(f: StatsFilter, user) -> list[dict]:
+def by_region(f: StatsFilter, user, *, refreshed: bool = False) -> list[dict]:
     """One row per child region of the selected region (districts of a city, towns of a district, …), ranked."""
     group = child_field(f.region)
     if group is None:
@@ -340,7 +361,8 @@ def by_region(f: StatsFilter, user) -> list[dict]:
     if group == "community_id":
         counts = _ticket_counts(tickets_in(f, user), group)
     else:
-        rollup.refresh()
+        if not refreshed:
+            rollup.refresh()
         counts = _summed("tickets", f, group, COUNTS)
     rows = []
     for region in Region.objects.filter(parent=f.region).order_by("code"):
@@ -350,9 +372,10 @@ def by_region(f: StatsFilter, user) -> list[dict]:
     return rows
 
 
-def by_department(f: StatsFilter, user) -> list[dict]:
+def by_department(f: StatsFilter, user, *, refreshed: bool = False) -> list[dict]:
     """One row per department with lead shares in the period, ranked by composite score."""
-    rollup.refresh()
+    if not refreshed:
+        rollup.refresh()
     counts = _summed("shares", f, "department_id", [*DEPT_COUNTS, "rated", "satisfied"])
     names = dict(Department.objects.filter(pk__in=counts).values_list("pk", "name"))
     rows = []
@@ -371,9 +394,10 @@ def by_department(f: StatsFilter, user) -> list[dict]:
     return rows
 
 
-def by_category(f: StatsFilter, user) -> list[dict]:
+def by_category(f: StatsFilter, user, *, refreshed: bool = False) -> list[dict]:
     """One row per major class (大类)."""
-    rollup.refresh()
+    if not refreshed:
+        rollup.refresh()
     counts = _summed("tickets", f, "major_id", COUNTS)
     majors = {pk: (code, name) for pk, code, name in Category.objects.filter(parent__isnull=True).values_list("pk", "code", "name")}
     rows = [

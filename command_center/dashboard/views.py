@@ -119,16 +119,7 @@ def stats_page(request):
     context = {"errors": errors, "choices": _choices(request.user), "params": request.GET}
     if f is None:
         return render(request, "dashboard/stats.html", context, status=400)
-    context.update(
-        f=f,
-        query=f.as_query(),
-        totals=stats.totals(f, request.user),
-        regions=stats.by_region(f, request.user),
-        departments=stats.by_department(f, request.user),
-        categories=stats.by_category(f, request.user),
-        rates=stats.RATES,
-        counts=stats.COUNTS,
-    )
+    context.update(f=f, query=f.as_query(), **stats.report(f, request.user))
     return render(request, "dashboard/stats.html", context)
 
 

@@ -125,3 +125,15 @@ def test_handled_alerts_leave_the_scanner(alice, jc_cg, jc_staff):
     alert = services.alert_verify(alert=alert, by=jc_staff, true_positive=True)
     services.alert_handle(alert=alert, by=jc_staff, note="已处置")
     assert deadlines.scan(now=timezone.now() + dt.timedelta(days=2), names=["alerts.alert"]).handled == 0
+
+
+def test_the_timeline_is_append_only(city):
+    from django.db import DatabaseError, transaction
+
+    alert = raise_one()
+    event = alert.events.get()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        type(event).objects.filter(pk=event.pk).update(note="改写")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        event.delete()
+    assert alert.events.get().note == ""

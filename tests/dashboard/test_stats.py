@@ -224,3 +224,9 @@ def test_whole_months_and_edge_days_add_up_to_the_live_count(loop, jc_leader):
         assert {k: summed[k] for k in stats.COUNTS} == live, (start, end)
         by_town = stats.by_region(f, jc_leader)
         assert sum(r["received"] for r in by_town) == live["received"]
+
+
+def test_the_page_report_totals_equal_the_direct_totals(history, jc_leader, city_leader):
+    for user in (jc_leader, city_leader):
+        f = stats.parse_filter(user, period())
+        assert stats.report(f, user)["totals"] == stats.totals(f, user)

@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-from django.contrib.gis.geos import Point
 from django.urls import reverse
 from django.utils import timezone
 

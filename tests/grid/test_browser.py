@@ -1,7 +1,5 @@
 """The grid worker's phone workspace in real Chromium at phone size, with geolocation granted."""
 
-import io
-
 import pytest
 from PIL import Image
 
@@ -150,11 +148,18 @@ def test_check_in_and_patrol(browser, live_server, no_tiles, worker, grid2):
     assert CheckIn.objects.get(user=worker).inside_grid
 
     page.goto("/m/patrol/")
+    # Start without signal: the walk is recorded on the phone and the patrol begins when the signal returns.
+    context.set_offline(True)
     page.click("button:has-text('开始巡查')")
-    page.wait_for_selector("#patrol-stop:visible")
-    for dx in (0.4, 0.5, 0.6):
+    page.wait_for_selector("#queue li.q-waiting")
+    for dx in (0.4, 0.5):
         page.wait_for_timeout(3100)  # the page records a point at most every 3 s
         context.set_geolocation({"latitude": start.y, "longitude": inside(grid2, dx, 0.5).x})
+    assert not Patrol.objects.filter(user=worker).exists()
+    context.set_offline(False)
+    page.wait_for_selector("#patrol-stop:visible", timeout=20000)
+    page.wait_for_timeout(3100)
+    context.set_geolocation({"latitude": start.y, "longitude": inside(grid2, 0.6, 0.5).x})
     page.check("text=消防通道是否畅通")
     page.wait_for_timeout(3100)
     page.click("button:has-text('结束巡查')")

@@ -3,7 +3,6 @@
 import io
 
 import pytest
-from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image

@@ -55,7 +55,7 @@ def test_duplicates_endpoint_is_scoped_and_its_queries_are_pinned(client, agent,
         new_ticket(agent, categories, near(spot, 40 * i), phone=f"1380000000{i}")
     client.force_login(agent)
     params = {"content": NOISE, "category": categories["2201"].pk, "lon": spot.x, "lat": spot.y, "phone": "13800000001"}
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         r = client.get("/api/hotline/duplicates/", params)
     results = r.json()["results"]
     assert len(results) == 4

@@ -419,7 +419,7 @@
       if (!patrolId || buffer.length === 0) return;
       const batch = buffer; buffer = [];
       const r = await post(`${patrolBox.dataset.base}${patrolId}/points`, [["points", JSON.stringify(batch)]], t("track"));
-      if (r.data) show(r.data);
+      if (r.data && r.data.id) show(r.data);
     };
     const startWatching = () => {
       if (!navigator.geolocation || watch !== null) return;
@@ -437,14 +437,43 @@
     window.addEventListener("pagehide", sendPoints);
     if (patrolId) startWatching();
 
+    // Keep the screen (and so this page and its track) alive while patrolling, where the browser allows it.
+    let wakeLock = null;
+    const holdScreen = () => {
+      if ("wakeLock" in navigator && !wakeLock) navigator.wakeLock.request("screen").then((l) => { wakeLock = l; }).catch(() => null);
+    };
+    const releaseScreen = () => { if (wakeLock) wakeLock.release().catch(() => null); wakeLock = null; };
+    const started = (id) => {
+      patrolId = String(id);
+      startBtn.hidden = true; stopBtn.hidden = false;
+      document.querySelectorAll("[data-item]").forEach((c) => { c.disabled = false; });
+      startWatching();
+      holdScreen();
+      sendPoints();
+    };
+    if (patrolId) holdScreen();
+    let startKey = null;
+    // Started without signal: points are kept from now on and go out once the server has answered.
+    document.addEventListener("queue:sent", (event) => {
+      if (startKey && event.detail.item.key === startKey && event.detail.data && event.detail.data.id) {
+        startKey = null;
+        started(event.detail.data.id);
+      }
+    });
     startBtn.addEventListener("click", async () => {
       err.hidden = true;
-      const r = await post(patrolBox.dataset.start, [], startBtn.textContent.trim());
+      const item = {key: newKey(), url: patrolBox.dataset.start, label: startBtn.textContent.trim(),
+                    fields: [["at", new Date().toISOString()]], files: [], created: Date.now()};
+      const r = await submit(item);
       if (r.data && r.data.id) {
-        patrolId = String(r.data.id);
-        startBtn.hidden = true; stopBtn.hidden = false;
-        document.querySelectorAll("[data-item]").forEach((c) => { c.disabled = false; });
+        started(r.data.id);
+      } else if (r.queued) {
+        startKey = item.key;
+        startBtn.hidden = true;
         startWatching();
+      } else {
+        err.textContent = (r.data && r.data.detail) || t("failed");
+        err.hidden = false;
       }
     });
     stopBtn.addEventListener("click", async () => {
@@ -457,6 +486,7 @@
         show(r.data);
         if (watch !== null) navigator.geolocation.clearWatch(watch);
         watch = null; patrolId = "";
+        releaseScreen();
         stopBtn.hidden = true; startBtn.hidden = false;
         document.querySelectorAll("[data-item]").forEach((c) => { c.disabled = true; });
       }
