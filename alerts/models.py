@@ -223,6 +223,18 @@ class Alert(FSMModelMixin, models.Model):
 class AlertEvent(models.Model):
     """One step of an alert's timeline. Rows are only ever inserted."""
 
+    ACTIONS = {
+        "raised": _("Raised"),
+        "assigned": _("Assigned (交办)"),
+        "verified": _("Verified as real (核查)"),
+        "false_positive": _("Verified as a false positive"),
+        "handled": _("Handled (处置)"),
+        "ticketed": _("Turned into a ticket"),
+        "evaluated": _("Effect evaluated (问效)"),
+        "closed": pgettext_lazy("alert state", "Closed"),
+        "escalated": _("Escalated as overdue"),
+    }
+
     alert = models.ForeignKey(Alert, verbose_name=_("alert"), on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("time"), auto_now_add=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.PROTECT, related_name="+")
@@ -242,3 +254,7 @@ class AlertEvent(models.Model):
 
     def __str__(self):
         return f"{self.alert_id} {self.action}"
+
+    @property
+    def action_label(self):
+        return self.ACTIONS.get(self.action, self.action)
