@@ -13,7 +13,7 @@ class AlertsConfig(AppConfig):
         from command_center.org.permissions import register_action
         from tickets import deadlines
 
-        from . import hooks
+        from . import hooks, rules
         from .models import DUE_STATES, Alert
         from .services import alert_deadline_reached
 
@@ -40,3 +40,4 @@ class AlertsConfig(AppConfig):
             )
         )
         hooks.connect()
+        rules.load()
