@@ -1,6 +1,6 @@
 """Demo data of the alerts app: the expressway of the demo city (where 80 km/h applies instead of 60).
 
-The warning models themselves come with migration 0002. Run `manage.py datahub_demo_day --date …` and
+The warning models come with migrations 0002/0003 (and are ensured here). Run `manage.py datahub_demo_day --date …` and
 then `manage.py alerts_detect --day …` to raise the day's alerts and see the recall on the planted set.
 """
 
@@ -8,12 +8,14 @@ from django.contrib.gis.geos import LineString, MultiLineString
 
 from datahub.demo_day import ROADS
 
+from .defaults import ensure_default_rules
 from .models import Expressway
 
 EXPRESSWAYS = ["江海快速路"]
 
 
 def load_demo(*, scale: int, stdout) -> None:
+    ensure_default_rules()
     for name in EXPRESSWAYS:
         if name in ROADS and not Expressway.objects.filter(name=name).exists():
             Expressway.objects.create(name=name, geometry=MultiLineString(LineString(ROADS[name], srid=4326), srid=4326))
