@@ -19,7 +19,7 @@ on-time rate 30%, 1 − rework rate 30%. Regions get the same score from their t
 """
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
@@ -128,7 +128,6 @@ class StatsFilter:
     department: Department | None = None
     category: Category | None = None
     source: str = ""
-    errors: dict = field(default_factory=dict)
 
     @property
     def start_at(self) -> dt.datetime:
