@@ -194,21 +194,33 @@ def _next_number(district: Region, day: dt.date) -> str:
 
 def place(location: Point) -> tuple:
     """(grid or None, community, message): the grid covering the point, else the nearest community."""
+    grid, chain, message = _place_chain(location)
+    return grid, chain[Region.Level.COMMUNITY], message
+
+
+def _place_chain(location: Point) -> tuple:
+    """(grid or None, {level: region} from the city down to the community, message) in two queries."""
     grid = grid_at(location)
+    message = ""
     if grid is not None:
-        return grid, grid.community, ""
-    community = (
-        Region.objects.filter(level=Region.Level.COMMUNITY, boundary__isnull=False)
-        .annotate(distance=Distance("boundary", location))
-        .order_by("distance")
-        .first()
-    )
-    if community is None:
-        raise ValidationError({"location": _("No community is known; load the city's regions first.")})
-    message = _("The location lies outside every grid; the ticket was placed in the nearest community, %(name)s.") % {
-        "name": community.name
-    }
-    return None, community, message
+        path = grid.region_path
+    else:
+        community = (
+            Region.objects.filter(level=Region.Level.COMMUNITY, boundary__isnull=False)
+            .annotate(distance=Distance("boundary", location))
+            .only("path")
+            .order_by("distance")
+            .first()
+        )
+        if community is None:
+            raise ValidationError({"location": _("No community is known; load the city's regions first.")})
+        path = community.path
+    chain = {r.level: r for r in Region.objects.filter(code__in=[c for c in path.split("/") if c]).defer("boundary")}
+    if grid is None:
+        message = _("The location lies outside every grid; the ticket was placed in the nearest community, %(name)s.") % {
+            "name": chain[Region.Level.COMMUNITY].name
+        }
+    return grid, chain, message
 
 
 def ticket_create(
@@ -255,10 +267,8 @@ def ticket_create(
     if occurred_at and occurred_at > now + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": _("The time of the incident lies in the future.")})
     cleaned = _clean_all(photos)
-    grid, community, placement_note = place(location)
-    # the community's ancestors in one query (its path lists their codes)
-    chain = {r.level: r for r in Region.objects.filter(code__in=[c for c in community.path.split("/") if c])}
-    town, district = chain[Region.Level.TOWN], chain[Region.Level.DISTRICT]
+    grid, chain, placement_note = _place_chain(location)
+    community, town, district = chain[Region.Level.COMMUNITY], chain[Region.Level.TOWN], chain[Region.Level.DISTRICT]
     try:
         with transaction.atomic():
             ticket = Ticket(
