@@ -181,9 +181,10 @@ class Ticket(FSMModelMixin, models.Model):
             models.Index(fields=["due_at"], name="tickets_due_open", condition=Q(state__in=OPEN_STATES)),
         ]
         constraints = [
+            # NULLS NOT DISTINCT: a system caller's (created_by NULL) retries are deduplicated too
             models.UniqueConstraint(
                 fields=["created_by", "idempotency_key"], name="tickets_idempotency_key",
-                condition=Q(idempotency_key__isnull=False),
+                condition=Q(idempotency_key__isnull=False), nulls_distinct=False,
             ),
         ]
 

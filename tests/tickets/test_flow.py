@@ -289,3 +289,18 @@ def test_another_caller_is_added_to_an_open_ticket_and_refused_on_a_closed_one(n
     services.ticket_cancel(ticket=t, by=town_dispatcher, reason="重复")
     with pytest.raises(services.TransitionRefused):
         services.ticket_add_caller(ticket=t, by=agent, note="再次来电")
+
+
+def test_system_intake_with_an_idempotency_key_is_deduplicated_too(categories, grid1):
+    first = services.ticket_create(by=None, source="alert", category=categories["1401"], title="积水预警", description="",
+                                   location=inside(grid1), idempotency_key="alert-77")
+    again = services.ticket_create(by=None, source="alert", category=categories["1401"], title="积水预警", description="",
+                                   location=inside(grid1), idempotency_key="alert-77")
+    assert again.pk == first.pk and again.replayed
+    # the database itself refuses a second system ticket with the same key (NULLS NOT DISTINCT)
+    from django.db import IntegrityError
+
+    clone = Ticket.objects.get(pk=first.pk)
+    clone.pk, clone.number = None, "X" + first.number[1:]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        clone.save(force_insert=True)
