@@ -209,8 +209,11 @@ class RouteDeviation(VehicleDetector):
         where, extra = _range_sql(subjects, alias="p")
         vehicles = "WHERE plate = ANY(%(plates)s)" if subjects is not None else ""
         # The planar distance in degrees bounds the true one: a degree is at most M_PER_DEG_MAX metres in any
-        # direction and at least 111 320·cos(latitude) metres. Points surely within (limit − 5 m) or surely beyond
-        # (limit + 5 m) are decided by that cheap distance; only the few in between get a spheroid distance.
+        # direction and at least 111 320·cos(latitude) metres. Points surely within (limit − 5 m) are dropped by
+        # that cheap distance, points surely beyond (limit + 5 m) kept; only the few in between get a spheroid
+        # distance. Only the off-route points are then put in order: two consecutive ones belong to one run
+        # unless some position lies between them (which, not being off route, must be on it) — an index probe,
+        # so the millions of on-route positions are never sorted.
         rows = _run(
             f"""
             WITH r AS MATERIALIZED (
@@ -218,20 +221,20 @@ class RouteDeviation(VehicleDetector):
                        (%(metres)s + 5) / (111320.0 * cos(radians(ST_YMax(route) + 0.05))) AS outer_deg
                 FROM datahub_hazmatvehicle {vehicles}
             ), d AS (
-                SELECT p.plate, p.recorded_at AS t, p.point, r.route, r.inner_deg, r.outer_deg,
-                       ST_Distance(r.route, p.point) AS deg
+                SELECT p.plate, p.recorded_at AS t, p.point, r.route, r.outer_deg, ST_Distance(r.route, p.point) AS deg
                 FROM {POSITIONS} p JOIN r ON r.plate = p.plate
-                WHERE {where}
-            ), p AS (
-                SELECT plate, t, CASE WHEN deg <= inner_deg THEN false WHEN deg > outer_deg THEN true
-                                      ELSE ST_Distance(point::geography, route::geography) > %(metres)s END AS off
-                FROM d
+                WHERE {where} AND NOT ST_DWithin(r.route, p.point, r.inner_deg)
+            ), off AS (
+                SELECT plate, t, lag(t) OVER (PARTITION BY plate ORDER BY t) AS prev
+                FROM d WHERE deg > outer_deg OR ST_Distance(point::geography, route::geography) > %(metres)s
             ), g AS (
-                SELECT *, count(*) FILTER (WHERE NOT off) OVER (PARTITION BY plate ORDER BY t ROWS UNBOUNDED PRECEDING) AS grp
-                FROM p
+                SELECT plate, t, sum(CASE WHEN prev IS NULL OR EXISTS (
+                           SELECT 1 FROM {POSITIONS} q WHERE q.plate = off.plate AND q.recorded_at > off.prev AND q.recorded_at < off.t
+                       ) THEN 1 ELSE 0 END) OVER (PARTITION BY plate ORDER BY t ROWS UNBOUNDED PRECEDING) AS grp
+                FROM off
             )
             SELECT g.plate, min(t), max(t), count(*)
-            FROM g WHERE off GROUP BY g.plate, grp
+            FROM g GROUP BY g.plate, grp
             HAVING max(t) - min(t) > make_interval(secs => %(secs)s)
             ORDER BY g.plate, min(t)
             """,
