@@ -23,9 +23,12 @@ def test_department_member_signs_and_replies_with_a_photo_at_phone_width(browser
     screenshot(page, "tickets-dept-inbox-phone")
     row.click()
     page.wait_for_load_state("networkidle")
+    screenshot(page, "tickets-dept-sign-phone")
     page.locator("#sign-button").click()
     page.wait_for_load_state("networkidle")
     assert "已签收" in page.locator(".messages").inner_text()
+    page.locator("summary", has_text="申请延期").click()
+    screenshot(page, "tickets-dept-signed-phone")
 
     shot = tmp_path / "after.jpg"
     shot.write_bytes(jpeg_bytes(size=(800, 600), color=(40, 160, 60)))
