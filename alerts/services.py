@@ -236,6 +236,14 @@ def _fold(alert: Alert, finding: Finding, *, snapshot=None, key: str | None = No
         alert.evidence = alert.evidence | {"more_snapshots": (kept.get("more_snapshots", []) + [name])[-10:]}
         fields.append("evidence")
     alert.save(update_fields=list(dict.fromkeys(fields)))
+    if "title" in fields:
+        # the wall shows the title: tell it (no timeline row: a re-detection is not a step of the lifecycle)
+        outbox_write(
+            topic="alert.updated",
+            data=alert_payload(alert) | {"action": "redetected", "at": timezone.now().isoformat()},
+            region=SimpleNamespace(path=alert.region_path),
+            department_ids=[alert.department_id] if alert.department_id else [],
+        )
 
 
 # ------------------------------------------------------------------------------------------------ lifecycle

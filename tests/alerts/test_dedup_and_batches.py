@@ -31,6 +31,11 @@ def test_the_same_episode_twice_is_one_alert(city):
     again.refresh_from_db()
     assert again.hits == 2 and again.window_end == at(10, 50) and again.evidence["minutes"] == 50
     assert Alert.objects.filter(rule=r).count() == 1 and again.events.count() == 1  # no noise on the timeline
+    from command_center.realtime.models import OutboxEvent
+
+    told = OutboxEvent.objects.filter(topic__startswith="alert.", data__id=again.pk).order_by("id")
+    assert [(e.topic, e.data["action"], e.data["title"]) for e in told] == [
+        ("alert.raised", "raised", "停车"), ("alert.updated", "redetected", "停车")]
 
 
 def test_windows_apart_are_separate_alerts_and_other_subjects_too(city):
