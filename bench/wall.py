@@ -316,6 +316,7 @@ def main():
     open_city = Ticket.objects.filter(state__in=["new", "open", "dispatched", "handling", "verifying", "suspended"]).count()
     log(f"{Ticket.objects.count():,} tickets, {open_city:,} open")
 
+    load_at_start = round(os.getloadavg()[0], 1)
     snapshot_city = timed(client, "/api/dashboard/wall/snapshot/", RUNS)
     log(f"snapshot city {snapshot_city}")
     snapshot_district = timed(district_client, "/api/dashboard/wall/snapshot/", RUNS)
@@ -337,6 +338,7 @@ def main():
         "stats_one_year_district_p95_ms": stats_district["p95_ms"],
         "event_to_client_p50_ms": latency["p50_ms"], "event_to_client_p95_ms": latency["p95_ms"],
         "event_to_client_max_ms": latency["max_ms"], "ws_clients": latency["clients"], "deliveries": latency["deliveries"],
+        "load_average_1m_at_start": load_at_start,  # the machine is shared: figures under load are slower
     }))
 
 
