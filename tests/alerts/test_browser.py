@@ -1,7 +1,6 @@
 """The dispatcher's desktop (1366×768): the matching analysis map and an alert assigned through its page."""
 
 import pytest
-from django.contrib.gis.geos import Point
 
 from alerts.models import Alert
 from tests.conftest import browser_login, screenshot

@@ -104,8 +104,6 @@ def test_each_batch_is_detected_incrementally_and_a_growing_stop_stays_one_alert
 
 
 def test_a_register_batch_runs_only_its_rules(city):
-    from datahub.models import Dwelling  # noqa: F401  (the feed writes it)
-
     resource = DataResource.objects.get(code="GA-DWELLING")
     body = io.BytesIO(orjson.dumps({"code": "FW-1", "address": "春晖小区1幢101室", "lon": 120.15, "lat": 32.05, "area_m2": 40,
                                     "registered_residents": 12, "rooms": 2}) + b"\n")
@@ -139,3 +137,19 @@ def test_titles_are_stored_in_the_systems_language(vehicle):
     with translation.override("en"):
         detection.detect_day(at(0).date(), kinds=[RuleKind.LONG_STOP])
     assert Alert.objects.get(subject=vehicle.plate).title == f"{vehicle.plate} 在登记场所外停车 40 分钟"
+
+
+def test_the_periodic_pass_finds_a_stop_in_progress(vehicle):
+    """Beat's alerts.detect_recent: a vehicle stopped for the last 40 minutes is an alert now, before it moves on."""
+    from django.utils import timezone
+
+    from alerts import tasks
+    from datahub.partitions import ensure_position_partitions
+
+    from .conftest import add_positions
+
+    now = timezone.now().replace(microsecond=0)
+    ensure_position_partitions([timezone.localdate(now - dt.timedelta(minutes=40)), timezone.localdate(now)])
+    add_positions(vehicle.plate, track(now - dt.timedelta(minutes=40), 40 * 60 - 10, lon=120.15, lat=32.05, speed=0))
+    result = tasks.detect_recent()
+    assert result["raised"] >= 1 and Alert.objects.filter(rule__kind=RuleKind.LONG_STOP, subject=vehicle.plate).exists()
