@@ -93,7 +93,7 @@ class VideoEventSerializer(serializers.Serializer):
     event_type = serializers.RegexField(r"^[a-z_]{2,40}$", label=_("event type"))
     occurred_at = serializers.DateTimeField(label=_("event time"))
     confidence = serializers.FloatField(min_value=0, max_value=1, required=False, default=1.0)
-    snapshot = serializers.CharField(label=_("snapshot (base64 JPEG or PNG)"), max_length=8 * 1024 * 1024)
+    snapshot = serializers.CharField(label=_("snapshot (base64 JPEG or PNG)"), max_length=3 * 1024 * 1024)
     event_id = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
 
     def validate_snapshot(self, value):

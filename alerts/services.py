@@ -386,7 +386,8 @@ def alert_deadline_reached(alert: Alert, now: dt.datetime) -> None:
 # ------------------------------------------------------------------------------------------------ video events
 
 
-MAX_SNAPSHOT_BYTES = 5 * 1024 * 1024
+# the whole request must stay under Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), base64 included
+MAX_SNAPSHOT_BYTES = 1536 * 1024
 
 
 def clean_snapshot(data: bytes) -> ContentFile:
@@ -394,7 +395,7 @@ def clean_snapshot(data: bytes) -> ContentFile:
     from PIL import Image, UnidentifiedImageError
 
     if not data or len(data) > MAX_SNAPSHOT_BYTES:
-        raise ValidationError({"snapshot": _("The snapshot must be an image of at most 5 MB.")})
+        raise ValidationError({"snapshot": _("The snapshot must be an image of at most 1.5 MB.")})
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in ("JPEG", "PNG"):

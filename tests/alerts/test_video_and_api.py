@@ -192,3 +192,14 @@ def test_a_retried_event_that_was_folded_is_not_counted_twice(camera, camera_tok
         assert response.status_code == 200
     alert = Alert.objects.get()
     assert alert.hits == 2 and len(alert.evidence["more_snapshots"]) == 1 and alert.evidence["keys"] == ["b"]
+
+
+@pytest.mark.parametrize("size", [1600 * 1024, 2 * 1024 * 1024])
+def test_an_oversized_snapshot_is_a_400_and_writes_nothing(camera, camera_token, size):
+    """1.6 MB is over the snapshot limit; 2 MB (2.7 MB as base64) is over Django's body limit."""
+    import os
+
+    files = snapshot_files()
+    response = camera_token.post("/api/alerts/video-events/", event(snapshot=base64.b64encode(os.urandom(size)).decode()), format="json")
+    assert response.status_code == 400
+    assert Alert.objects.count() == 0 and snapshot_files() == files
