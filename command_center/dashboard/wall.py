@@ -88,7 +88,7 @@ def _snapshot(user, now: dt.datetime) -> dict:
     open_rows = tickets.filter(state__in=OPEN_STATES).annotate(
         lon=Round(Func("location", function="ST_X", output_field=FloatField()), 6),
         lat=Round(Func("location", function="ST_Y", output_field=FloatField()), 6),
-    ).values_list("id", "lon", "lat", "light", "state", "urgent", "category__code", "version", "number", "grid_id")
+    ).order_by().values_list("id", "lon", "lat", "light", "state", "urgent", "category__code", "version", "number", "grid_id")
     open_tickets = {str(row[0]): list(row[1:]) for row in open_rows}
     received_today = tickets.filter(created_at__gte=start).count()
     # hotline volume: every contact (answered on the spot or not) when the hotline app is there, else its tickets
