@@ -7,7 +7,9 @@
 2. Sustained intake through the API with duplicate detection on: BENCH_CLIENTS keep-alive clients against
    BENCH_SERVERS Daphne processes; each contact is what the console does — GET /api/hotline/duplicates/,
    then POST /api/hotline/contacts/ (linked to the top candidate when it is a strong duplicate, else a new
-   ticket) with an Idempotency-Key. Contacts/s over BENCH_INTAKE contacts (goal ≥ 50/s).
+   ticket) with an Idempotency-Key. Then the same through Open311: one form POST per request, which looks
+   for a strong duplicate itself. Contacts/s over BENCH_INTAKE contacts each (goal ≥ 50/s). For scale, the
+   console flow is also timed in process (the whole Django stack without HTTP and server threads).
 
 Data is built in DATABASE_URL (use your own database) with INSERT … SELECT generate_series; running again
 reuses it. Prints one JSON object as the last line.
@@ -52,6 +54,7 @@ QUERIES = int(os.environ.get("BENCH_QUERIES", "2000"))
 INTAKE = int(os.environ.get("BENCH_INTAKE", "2000"))
 SERVERS = int(os.environ.get("BENCH_SERVERS", "2"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+SERVER = os.environ.get("BENCH_SERVER", "daphne")  # the Procfile's server; "uvicorn" also works
 CODES = ["2101", "2102", "2201", "2202", "1101", "1501", "0201", "0203", "1301", "1302"]
 PHRASES = {
     "2101": ["小区停水一整天了没有通知", "自来水发黄有异味", "楼上水压太低洗不了澡"],
@@ -188,12 +191,18 @@ def free_port() -> int:
 
 def start_servers(n):
     env = {**os.environ, "DEBUG": "false", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "command_center.settings.dev",
-           "CONN_MAX_AGE": "60"}
+           # under ASGI every request runs in its own thread: persistent connections would pile up to max_connections
+           "CONN_MAX_AGE": "0"}
     servers = []
     for _ in range(n):
         port = free_port()
+        command = {
+            "daphne": [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "command_center.asgi:application"],
+            "uvicorn": [str(ROOT / ".venv/bin/uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                        "command_center.asgi:application"],
+        }[SERVER]
         proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "command_center.asgi:application"],
+            command,
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
             stderr=open(os.environ["BENCH_SERVER_LOG"], "ab") if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL,
         )
@@ -208,23 +217,19 @@ def start_servers(n):
     return servers
 
 
-def intake_figures(agent) -> dict:
-    sid, csrf = session_for(agent)
-    headers = {"Cookie": f"sessionid={sid}; csrftoken={csrf}", "X-CSRFToken": csrf, "Host": "127.0.0.1"}
-    categories = {c.code: c.pk for c in Category.objects.filter(code__in=CODES)}
-    stations = list(Grid.objects.values_list("station", flat=True))
-    run = secrets.token_hex(4)
+def connect(port):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.connect()
+    # without it Nagle's algorithm and delayed ACKs hold each keep-alive request back ~40 ms
+    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return conn
+
+
+def drive(servers, name: str, one) -> dict:
+    """BENCH_CLIENTS threads share BENCH_INTAKE contacts; `one(conn, i, rng)` sends one and returns its outcome."""
     outcomes, latencies, errors = [], [], []
     lock = threading.Lock()
     counter = iter(range(INTAKE))
-    servers = start_servers(SERVERS)
-
-    def connect(port):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.connect()
-        # without it Nagle's algorithm and delayed ACKs hold each keep-alive request back ~40 ms
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return conn
 
     def client(k):
         port = servers[k % len(servers)][1]
@@ -235,39 +240,100 @@ def intake_figures(agent) -> dict:
                 i = next(counter, None)
             if i is None:
                 break
-            code = CODES[i % len(CODES)]
-            s = stations[(i * 37) % len(stations)]
-            lon, lat = s.x + rng.uniform(-0.002, 0.002), s.y + rng.uniform(-0.002, 0.002)
-            text = rng.choice(PHRASES[code]) + f"（来电{i}）"
-            phone = f"138{(i * 7919) % 10**8:08d}"
             t0 = time.perf_counter()
             try:
-                q = urllib.parse.urlencode({"content": text, "category": categories[code], "lon": lon, "lat": lat, "phone": phone})
-                conn.request("GET", f"/api/hotline/duplicates/?{q}", headers=headers)
-                r = conn.getresponse()
-                dups = json.loads(r.read())["results"] if r.status == 200 else []
-                body = {"channel": "phone", "type": "complaint", "content": text, "caller_phone": phone, "caller_name": "测试",
-                        "lon": lon, "lat": lat, "category": categories[code], "address": "测试路1号"}
-                if dups and dups[0]["score"] >= selectors.STRONG_DUPLICATE_SCORE:
-                    body |= {"outcome": "linked", "link_to": dups[0]["id"]}
-                else:
-                    body |= {"outcome": "new_ticket"}
-                conn.request("POST", "/api/hotline/contacts/", body=json.dumps(body).encode(),
-                             headers=headers | {"Content-Type": "application/json", "Idempotency-Key": f"bench-{run}-{i}"})
-                r = conn.getresponse()
-                content = r.read()
-                with lock:
-                    latencies.append((time.perf_counter() - t0) * 1000)
-                    outcomes.append(body["outcome"] if r.status == 201 else f"http {r.status}")
-                    if r.status != 201 and len(errors) < 3:
-                        errors.append(f"{r.status} {content[:200].decode(errors='replace')}")
+                outcome = one(conn, i, rng)
             except Exception as exc:  # noqa: BLE001 - a bench counts failures instead of stopping
-                with lock:
-                    errors.append(repr(exc))
+                outcome = repr(exc)
                 conn.close()
                 conn = connect(port)
+            with lock:
+                latencies.append((time.perf_counter() - t0) * 1000)
+                outcomes.append(outcome)
+                if outcome not in ("linked", "new_ticket") and len(errors) < 3:
+                    errors.append(outcome[:200])
         conn.close()
 
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    latencies.sort()
+    ok = outcomes.count("linked") + outcomes.count("new_ticket")
+    return {
+        f"{name}_contacts": INTAKE,
+        f"{name}_failed": INTAKE - ok,
+        f"{name}_linked": outcomes.count("linked"),
+        f"{name}_new_tickets": outcomes.count("new_ticket"),
+        f"{name}_contacts_per_s": round(ok / elapsed, 1),
+        f"{name}_p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1) if latencies else None,
+        f"{name}_errors_sample": errors,
+    }
+
+
+def sample(i, rng, stations):
+    code = CODES[i % len(CODES)]
+    s = stations[(i * 37) % len(stations)]
+    lon, lat = s.x + rng.uniform(-0.002, 0.002), s.y + rng.uniform(-0.002, 0.002)
+    return code, lon, lat, rng.choice(PHRASES[code]) + f"（来电{i}）", f"138{(i * 7919) % 10**8:08d}"
+
+
+def intake_figures(agent) -> dict:
+    """Two intakes over HTTP: the console's API (duplicates, then the contact) and Open311 (one POST that
+    looks for a strong duplicate itself)."""
+    from hotline.models import Open311Client, Open311Service
+
+    sid, csrf = session_for(agent)
+    headers = {"Cookie": f"sessionid={sid}; csrftoken={csrf}", "X-CSRFToken": csrf, "Host": "127.0.0.1"}
+    categories = {c.code: c.pk for c in Category.objects.filter(code__in=CODES)}
+    services = dict(Open311Service.objects.filter(category__code__in=CODES).values_list("category__code", "code"))
+    client = Open311Client(name=f"bench {secrets.token_hex(3)}")
+    api_key = client.set_new_key()
+    client.save()
+    stations = list(Grid.objects.values_list("station", flat=True))
+    run = secrets.token_hex(4)
+
+    def console(conn, i, rng):
+        code, lon, lat, text, phone = sample(i, rng, stations)
+        q = urllib.parse.urlencode({"content": text, "category": categories[code], "lon": lon, "lat": lat, "phone": phone})
+        conn.request("GET", f"/api/hotline/duplicates/?{q}", headers=headers)
+        r = conn.getresponse()
+        content = r.read()
+        if r.status != 200:
+            return f"http {r.status} {content[:120]!r}"
+        dups = json.loads(content)["results"]
+        body = {"channel": "phone", "type": "complaint", "content": text, "caller_phone": phone, "caller_name": "测试",
+                "lon": lon, "lat": lat, "category": categories[code], "address": "测试路1号"}
+        if dups and dups[0]["score"] >= selectors.STRONG_DUPLICATE_SCORE:
+            body |= {"outcome": "linked", "link_to": dups[0]["id"]}
+        else:
+            body |= {"outcome": "new_ticket"}
+        conn.request("POST", "/api/hotline/contacts/", body=json.dumps(body).encode(),
+                     headers=headers | {"Content-Type": "application/json", "Idempotency-Key": f"bench-{run}-{i}"})
+        r = conn.getresponse()
+        content = r.read()
+        return body["outcome"] if r.status == 201 else f"http {r.status} {content[:120]!r}"
+
+    def open311(conn, i, rng):
+        code, lon, lat, text, phone = sample(i, rng, stations)
+        if code not in services:
+            code = "2201"
+        form = {"api_key": api_key, "service_code": services[code], "lat": lat, "long": lon, "description": text, "phone": phone}
+        if services[code] == "noise":
+            form["attribute[source]"] = "construction"
+        conn.request("POST", "/open311/v2/requests.json", body=urllib.parse.urlencode(form).encode(),
+                     headers={"Host": "127.0.0.1", "Content-Type": "application/x-www-form-urlencoded",
+                              "Idempotency-Key": f"bench311-{run}-{i}"})
+        r = conn.getresponse()
+        content = r.read()
+        if r.status != 201:
+            return f"http {r.status} {content[:120]!r}"
+        return "linked" if "已关联" in json.loads(content)[0]["service_notice"] else "new_ticket"
+
+    servers = start_servers(SERVERS)
     try:
         for _, port in servers:  # warm every server up (imports, first connection, jieba's dictionary)
             warm = connect(port)
@@ -275,32 +341,45 @@ def intake_figures(agent) -> dict:
             warm.request("GET", f"/api/hotline/duplicates/?{q}", headers=headers)
             warm.getresponse().read()
             warm.close()
-        t0 = time.perf_counter()
-        threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - t0
+        figures = drive(servers, "intake_console", console)
+        log(f"console intake {figures['intake_console_contacts_per_s']} contacts/s")
+        figures |= drive(servers, "intake_open311", open311)
+        log(f"Open311 intake {figures['intake_open311_contacts_per_s']} contacts/s")
     finally:
         for proc, _ in servers:
             proc.terminate()
         for proc, _ in servers:
             proc.wait(timeout=10)
-    latencies.sort()
-    ok = sum(1 for o in outcomes if not o.startswith("http"))
-    return {
-        "intake_contacts": INTAKE,
-        "intake_ok": ok,
-        "intake_failed": len(outcomes) - ok + len(errors),
-        "intake_linked": outcomes.count("linked"),
-        "intake_new_tickets": outcomes.count("new_ticket"),
-        "intake_contacts_per_s": round(ok / elapsed, 1),
-        "intake_p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1) if latencies else None,
-        "intake_errors_sample": errors[:3],
-        "intake_servers": SERVERS,
-        "intake_clients": CLIENTS,
-    }
+    return figures | {"intake_server": SERVER, "intake_servers": SERVERS, "intake_clients": CLIENTS}
+
+
+def inprocess_figures(agent) -> dict:
+    """The console flow through the whole Django stack in this process, without HTTP or server threads."""
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    categories = {c.code: c.pk for c in Category.objects.filter(code__in=CODES)}
+    stations = list(Grid.objects.values_list("station", flat=True))
+    client = Client()
+    client.force_login(agent)
+    rng = random.Random(11)
+    n = min(INTAKE, 500)
+    run = secrets.token_hex(4)
+    with override_settings(ALLOWED_HOSTS=["testserver"]):
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        for i in range(n):
+            code, lon, lat, text, phone = sample(i, rng, stations)
+            dups = client.get("/api/hotline/duplicates/", {"content": text, "category": categories[code], "lon": lon, "lat": lat,
+                                                           "phone": phone}).json()["results"]
+            body = {"channel": "phone", "type": "complaint", "content": text, "caller_phone": phone, "lon": lon, "lat": lat,
+                    "category": categories[code]}
+            strong = dups and dups[0]["score"] >= selectors.STRONG_DUPLICATE_SCORE
+            body |= {"outcome": "linked", "link_to": dups[0]["id"]} if strong else {"outcome": "new_ticket"}
+            client.post("/api/hotline/contacts/", json.dumps(body), content_type="application/json",
+                        HTTP_IDEMPOTENCY_KEY=f"benchip-{run}-{i}")
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return {"inprocess_console_contacts": n, "inprocess_console_contacts_per_s": round(n / wall, 1),
+            "inprocess_console_contacts_per_cpu_s": round(n / cpu, 1)}
 
 
 def main():
@@ -310,6 +389,8 @@ def main():
     figures = {"open_tickets": Ticket.objects.filter(state__in=["dispatched", "handling"]).count()}
     figures |= search_figures(agent)
     log(f"duplicate search p95 {figures['duplicate_search_p95_ms']} ms")
+    figures |= inprocess_figures(agent)
+    log(f"in process {figures['inprocess_console_contacts_per_s']} contacts/s")
     figures |= intake_figures(agent)
     print(json.dumps(figures, ensure_ascii=False))
 

@@ -76,6 +76,11 @@ def article_search(query: str, *, limit: int = 5, category: Category | None = No
 # ---------------------------------------------------------------------------------------------- duplicates
 
 
+# what a candidate shows: fewer columns make the ORM's share of a search small
+CANDIDATE_FIELDS = ("id", "number", "title", "description", "address", "location", "state", "created_at", "caller_count",
+                    "category__id", "category__name")
+
+
 @dataclass
 class Candidate:
     ticket: Ticket
@@ -112,7 +117,7 @@ def duplicate_candidates(
     now = timezone.now()
     tokens = text.tokens(content)
     found: dict[int, Candidate] = {}
-    base = Ticket.objects.filter(state__in=OPEN_STATES).select_related("category")
+    base = Ticket.objects.filter(state__in=OPEN_STATES).select_related("category").only(*CANDIDATE_FIELDS)
     if user is not None:  # None: the system itself (Open311 intake), which sees every ticket
         base = visible(base, user)
     if location is not None and category is not None:
