@@ -120,3 +120,19 @@ def detect_batch(batch_id: int) -> RunResult:
     if not plates:
         return RunResult()
     return run_rules(rules=rules, since=first - VEHICLE_LOOKBACK, until=last + dt.timedelta(microseconds=1), subjects=plates)
+
+
+def detect_contact(contact_id: int) -> RunResult:
+    """Incremental detection after one 12345 contact was taken in: its wording, its address, its category's surge."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT created_at FROM hotline_contact WHERE id = %s", [contact_id])
+        row = cursor.fetchone()
+    if row is None:
+        return RunResult()
+    at = row[0]
+    result = run_rules(
+        rules=active_rules([RuleKind.SENSITIVE_CONTENT, RuleKind.REPEATED_COMPLAINT]), since=at,
+        until=at + dt.timedelta(microseconds=1),
+    )
+    _add(result, run_rules(rules=active_rules([RuleKind.HOTLINE_SURGE]), since=at, until=max(at, timezone.now())))
+    return result

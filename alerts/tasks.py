@@ -13,3 +13,8 @@ def detect_batch(batch_id: int) -> dict:
 @shared_task(name="alerts.detect_recent")
 def detect_recent() -> dict:
     return detection.detect_recent().as_dict()
+
+
+@shared_task(name="alerts.detect_contact")
+def detect_contact(contact_id: int) -> dict:
+    return detection.detect_contact(contact_id).as_dict()

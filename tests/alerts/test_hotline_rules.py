@@ -91,3 +91,16 @@ def test_praise_is_not_a_complaint(community):
     for i in range(3):
         contact(at=NOW - dt.timedelta(hours=i + 1), community=community, address="春晖路12号", type="praise")
     assert detect(RuleKind.REPEATED_COMPLAINT) == []
+
+
+def test_a_new_contact_is_detected_at_once(community, django_capture_on_commit_callbacks):
+    """hotline's Contact post_save → alerts.detect_contact (eager in tests): a sensitive call is an alert right away."""
+    from alerts.models import Alert
+
+    with django_capture_on_commit_callbacks(execute=True):
+        c = Contact.objects.create(
+            channel="phone", type="help", content="邻居说要跳楼，请马上派人", address="春晖路8号", community=community,
+            region_path=community.path, outcome="new_ticket", due_at=NOW + dt.timedelta(days=1),
+        )
+    alert = Alert.objects.get(subject=f"contact-{c.pk}")
+    assert alert.level == "red" and alert.evidence["terms"] == ["跳楼"] and alert.region_path == community.path
