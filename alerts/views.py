@@ -114,7 +114,7 @@ def alert_detail(request, pk):
     steps = _steps_for(alert, request.user)
     points = alert.evidence.get("points") or []
     return render(request, "alerts/detail.html", {
-        "alert": alert, "events": selectors.timeline(alert), "steps": steps,
+        "alert": alert, "events": selectors.timeline(alert), "steps": steps, "any_step": any(steps.values()),
         "departments": services.assignable_departments(alert) if steps["assign"] else [],
         "categories": Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent").order_by("code")
         if steps["handle"] else [],

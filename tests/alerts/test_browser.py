@@ -11,7 +11,7 @@ from .test_matching_and_demo_day import stop, works
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_matching_map_and_assigning_an_alert(browser, live_server, city, alice):
+def test_matching_map_and_assigning_an_alert(browser, live_server, city, alice, jc_staff):
     near = offset_north(120.15, 32.05, 300)
     works("91329900MA1000B001", *near)
     works("91329900MA1000B002", 120.12, 32.10)
@@ -44,4 +44,22 @@ def test_matching_map_and_assigning_an_alert(browser, live_server, city, alice):
     page.goto(f"{live_server.url}/alerts/")
     assert page.locator(".al-row").count() == 2 and "已交办" in page.locator(".al-row").last.inner_text()
     screenshot(page, "alerts-list")
+    context.close()
+
+    # the department sees only what it was given, verifies it and handles it
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    page.route("**/appmaptile**", lambda route: route.abort())
+    browser_login(page, live_server.url, "jc_staff")
+    page.goto(f"{live_server.url}/alerts/")
+    assert page.locator(".al-row").count() == 1
+    page.click(".al-row")
+    page.click("button[name=true_positive][value='1']")
+    page.wait_for_load_state("networkidle")
+    page.fill("form[action$='/handle/'] input[name=note]", "已约谈驾驶员并责令驶离")
+    page.click("form[action$='/handle/'] button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "已处置" in page.locator(".al-dl").first.inner_text()
+    assert page.locator(".al-timeline li").count() == 4  # raised, assigned, verified, handled
+    screenshot(page, "alerts-detail-department")
     context.close()
