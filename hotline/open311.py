@@ -262,7 +262,8 @@ def _submit(request, fmt):
         if contact.outcome == Outcome.LINKED else _("Received as ticket %(number)s.") % {"number": contact.ticket.number}
     )
     status = 200 if getattr(contact, "replayed", False) else 201
-    return render(fmt, [{"service_request_id": str(contact.pk), "service_notice": notice, "account_id": post.get("account_id") or None}],
+    return render(fmt, [{"service_request_id": str(contact.pk), "token": str(contact.token), "service_notice": notice,
+                         "account_id": post.get("account_id") or None}],
                   root="service_requests", item="request", status=status)
 
 

@@ -67,11 +67,11 @@ def test_post_creates_a_contact_of_channel_open311_and_a_ticket(client, open311_
     r = submit(client, open311_key, spot, fmt)
     assert r.status_code == 201, r.content
     if fmt == "json":
-        request_id = r.json()[0]["service_request_id"]
+        request_id, token = r.json()[0]["service_request_id"], r.json()[0]["token"]
     else:
-        request_id = ET.fromstring(r.content).findtext("request/service_request_id")
+        request_id, token = (ET.fromstring(r.content).findtext(f"request/{k}") for k in ("service_request_id", "token"))
     contact = Contact.objects.get(pk=int(request_id))
-    assert contact.channel == "open311" and contact.open311_client.name == "江海市民App"
+    assert contact.channel == "open311" and contact.open311_client.name == "江海市民App" and token == str(contact.token)
     assert contact.ticket.source == "open311" and contact.ticket.category.code == "2201"
     assert contact.caller_name == "王建国" and contact.attributes["source"] == "construction"
     r = client.get(f"{BASE}/requests/{request_id}.{fmt}")
