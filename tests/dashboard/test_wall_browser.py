@@ -138,6 +138,7 @@ def test_a_new_ticket_reaches_the_open_wall_and_a_cut_socket_recovers(history, h
     feed_shows(page, "断线期间的工单", timeout=5)
     assert page.inner_text("#kpi-received_today") == str(received + 2)
     assert page.evaluate(WALL_MATCHES_FRESH_SNAPSHOT)
+    wait_until(page, "wallDebug.markers() === Object.keys(wallDebug.snapshot.state.tickets).length")  # one per open ticket
     api_create(daphne, hg_loop.dispatcher, title="海港区不应出现", point=inside(hg_loop.grids[0]))  # another district's
     page.wait_for_timeout(500)
     assert "海港区不应出现" not in page.inner_text("#feed")

@@ -161,16 +161,30 @@
     return null;
   }
 
+  var ticketMarkers = {};  // id → {marker, version}: a city wall has thousands; only changed ones are touched
+
   function drawTickets(state) {
-    ticketLayer.clearLayers();
     Object.keys(state.tickets).forEach(function (id) {
-      var t = state.tickets[id];
-      L.circleMarker([t[LAT], t[LON]], {
-        renderer: canvas, radius: px(t[URGENT] ? 8 : 6), weight: 1, color: "#0b1a2e",
-        fillColor: COLORS[t[LIGHT]] || COLORS.green, fillOpacity: 0.95
-      }).bindTooltip(t[NUMBER] + " · " + (cfg.states[t[STATE]] || t[STATE])).addTo(ticketLayer);
+      var t = state.tickets[id], known = ticketMarkers[id];
+      if (known && known.version === t[VERSION]) return;
+      var style = { radius: px(t[URGENT] ? 8 : 6), fillColor: COLORS[t[LIGHT]] || COLORS.green };
+      var label = t[NUMBER] + " · " + (cfg.states[t[STATE]] || t[STATE]);
+      if (known) {
+        known.marker.setLatLng([t[LAT], t[LON]]).setStyle(style).setTooltipContent(label);
+        known.version = t[VERSION];
+        return;
+      }
+      var marker = L.circleMarker([t[LAT], t[LON]], Object.assign({
+        renderer: canvas, weight: 1, color: "#0b1a2e", fillOpacity: 0.95
+      }, style)).bindTooltip(label).addTo(ticketLayer);
+      ticketMarkers[id] = { marker: marker, version: t[VERSION] };
+    });
+    Object.keys(ticketMarkers).forEach(function (id) {
+      if (!(id in state.tickets)) { ticketLayer.removeLayer(ticketMarkers[id].marker); delete ticketMarkers[id]; }
     });
   }
+
+  function forgetMarkers() { ticketLayer.clearLayers(); ticketMarkers = {}; }
 
   function drawAlerts(state) {
     alertLayer.clearLayers();
@@ -202,6 +216,7 @@
     Object.keys(charts).forEach(function (k) { charts[k].resize(); });
     map.invalidateSize();
     fitRegion();
+    forgetMarkers();  // marker sizes follow the screen width
     drawRanking(lastRanking);
     drawWorkers(lastPositions);
     render();
@@ -311,7 +326,8 @@
     snapshot: null, seq: 0, pending: {}, buffer: [], loading: false, socket: null, rendered: 0,
     snapshots: 0, applied: 0, reduce: reduce, figures: figures,
     cut: function () { if (wall.socket) wall.socket.close(4000, "cut for a test"); },
-    grids: function () { return gridLayer.getLayers().length; }
+    grids: function () { return gridLayer.getLayers().length; },
+    markers: function () { return ticketLayer.getLayers().length; }
   };
 
   function setLink(state) {
