@@ -122,10 +122,12 @@
   var gridOpen = {};
   var fitted = false;
 
+  var gridOpenMax = 1;
   function gridStyle(feature) {
-    var n = gridOpen[feature.id] || 0;
-    var fill = n === 0 ? "#0f3b66" : n < 2 ? "#1f6fb2" : n < 4 ? "#d99a1e" : "#d9363e";
-    return { color: "#3fa9ff", weight: 0.8, opacity: 0.55, fillColor: fill, fillOpacity: n ? 0.55 : 0.18 };
+    // shaded relative to the busiest grid on this wall, so a city wall and a town wall both show where it piles up
+    var n = gridOpen[feature.id] || 0, share = n / gridOpenMax;
+    var fill = n === 0 ? "#0f3b66" : share < 0.34 ? "#1f6fb2" : share < 0.67 ? "#d99a1e" : "#d9363e";
+    return { color: "#3fa9ff", weight: 0.8, opacity: 0.55, fillColor: fill, fillOpacity: n ? 0.3 + 0.35 * share : 0.18 };
   }
 
   function indexGrids(geojson) {
@@ -311,6 +313,7 @@
       ["received_today", "closed_today", "on_time_rate", "satisfaction", "overdue_now", "active_alerts", "exchanged_today", "open_now"]
         .forEach(function (k) { setKpi(k, figs[k]); });
       gridOpen = figs.grid_open;
+      gridOpenMax = Math.max.apply(null, [1].concat(Object.keys(gridOpen).map(function (k) { return gridOpen[k]; })));
       gridLayer.setStyle(gridStyle);
       drawTickets(state);
       drawAlerts(state);
