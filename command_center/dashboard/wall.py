@@ -106,9 +106,10 @@ def _snapshot(user, now: dt.datetime) -> dict:
         for pk, closed, due in tickets.filter(state="closed", closed_at__gte=start).values_list("id", "closed_at", "due_at")
     }
     events = visible(TicketEvent.objects.all(), user)
-    ratings_today = {}
-    for ticket_id, data in events.filter(action="rated", at__gte=start).order_by("id").values_list("ticket_id", "data"):
-        ratings_today[str(ticket_id)] = data.get("satisfaction", "")
+    # ratings are counted as recorded (a ticket rated twice counts twice), today as over the 30 days before
+    today_ratings = events.filter(action="rated", at__gte=start).aggregate(
+        rated=Count("id"), satisfied=Count("id", filter=Q(data__satisfaction__in=SATISFIED))
+    )
     feed = [
         _feed_item(action=action, ticket_id=tid, number=number, title=title, at=at.isoformat())
         for action, tid, number, title, at in events.filter(action__in=FEED_ACTIONS)
@@ -126,7 +127,7 @@ def _snapshot(user, now: dt.datetime) -> dict:
         "tickets": open_tickets,
         "received_today": received_today,
         "closed_today": closed_today,
-        "ratings_today": ratings_today,
+        "ratings_today": [today_ratings["satisfied"], today_ratings["rated"]],
         "rating_base": history["rating_base"],
         "hotline_hours": hotline_hours,
         "hotline_mode": hotline_mode,
@@ -247,7 +248,8 @@ def _apply_ticket(state: dict, data: dict) -> None:
     elif action == "reopened":
         state["closed_today"].pop(key, None)
     elif action == "rated":
-        state["ratings_today"][key] = (data.get("detail") or {}).get("satisfaction", "")
+        satisfied = (data.get("detail") or {}).get("satisfaction", "") in SATISFIED
+        state["ratings_today"] = [state["ratings_today"][0] + satisfied, state["ratings_today"][1] + 1]
     if action in FEED_ACTIONS:
         item = _feed_item(action=action, ticket_id=data["id"], number=data["number"], title=data["title"], at=at)
         state["feed"] = [item, *state["feed"]][:FEED_SIZE]
@@ -277,9 +279,8 @@ def figures(state: dict) -> dict:
     """The KPI cards and the live charts, derived from the state (the page computes the same in wall.js)."""
     open_tickets = state["tickets"].values()
     closed = state["closed_today"]
-    ratings = list(state["ratings_today"].values())
-    satisfied = state["rating_base"][0] + sum(1 for r in ratings if r in SATISFIED)
-    rated = state["rating_base"][1] + len(ratings)
+    satisfied = state["rating_base"][0] + state["ratings_today"][0]
+    rated = state["rating_base"][1] + state["ratings_today"][1]
     mix: dict[str, int] = {}
     grids: dict[str, int] = {}
     for row in open_tickets:

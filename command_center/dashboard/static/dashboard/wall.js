@@ -54,7 +54,8 @@
     } else if (action === "reopened") {
       delete state.closed_today[key];
     } else if (action === "rated") {
-      state.ratings_today[key] = (data.detail || {}).satisfaction || "";
+      var satisfied = SATISFIED[(data.detail || {}).satisfaction] ? 1 : 0;
+      state.ratings_today = [state.ratings_today[0] + satisfied, state.ratings_today[1] + 1];
     }
     if (action === "created" || action === "escalated") {
       state.feed = [{ kind: "ticket." + action, ticket: data.id, number: data.number, title: data.title, at: at }]
@@ -77,9 +78,8 @@
   function figures(state) {
     var rows = Object.keys(state.tickets).map(function (k) { return state.tickets[k]; });
     var closed = Object.keys(state.closed_today).map(function (k) { return state.closed_today[k]; });
-    var ratings = Object.keys(state.ratings_today).map(function (k) { return state.ratings_today[k]; });
-    var satisfied = state.rating_base[0] + ratings.filter(function (r) { return SATISFIED[r]; }).length;
-    var rated = state.rating_base[1] + ratings.length;
+    var satisfied = state.rating_base[0] + state.ratings_today[0];
+    var rated = state.rating_base[1] + state.ratings_today[1];
     var mix = {}, grids = {};
     rows.forEach(function (r) {
       var major = r[CATEGORY].slice(0, 2);
