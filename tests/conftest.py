@@ -4,21 +4,57 @@ Role users follow Healthchecks' habit: `alice` works inside the scope under test
 outsider who must be refused.
 """
 
+import os
+import subprocess
+import tempfile
+
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from command_center.org.models import Department, Region, Role, User
 
+# Transactional tests (live servers, websockets, concurrency) end with a flush of every table. Loading
+# the whole demo city again through every app's demo hook takes seconds, so the first load is dumped
+# once with pg_dump and later restored with pg_restore, which takes a fraction of that.
+_DEMO_DUMP = os.path.join(tempfile.gettempdir(), f"cc-demo-{os.getpid()}.dump")
+# Rows Django recreates itself after a flush (post_migrate) or never flushes.
+_NOT_RESTORED = ["django_migrations", "django_content_type", "auth_permission"]
+
+
+def _pg_args():
+    db = connection.settings_dict
+    args = ["-h", db["HOST"] or "127.0.0.1", "-p", str(db["PORT"] or 5432), "-U", db["USER"] or "postgres", "-d", db["NAME"]]
+    return args, {**os.environ, "PGPASSWORD": db["PASSWORD"] or ""}
+
+
+def _dump_demo_city():
+    args, env = _pg_args()
+    excluded = [f"--exclude-table-data={table}" for table in _NOT_RESTORED]
+    subprocess.run(["pg_dump", "--data-only", "-Fc", *excluded, "-f", _DEMO_DUMP, *args], env=env, check=True)
+
 
 def _ensure_demo_city():
-    if not Region.objects.filter(code="329900000000").exists():
-        call_command("load_demo_city", quiet=True)
+    if Region.objects.filter(code="329900000000").exists():
+        return
+    if os.path.exists(_DEMO_DUMP):
+        args, env = _pg_args()
+        subprocess.run(
+            ["pg_restore", "--data-only", "--disable-triggers", "--single-transaction", *args, _DEMO_DUMP],
+            env=env, check=True,
+        )
+        return
+    call_command("load_demo_city", quiet=True)
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         _ensure_demo_city()
+        _dump_demo_city()
+    yield
+    if os.path.exists(_DEMO_DUMP):
+        os.remove(_DEMO_DUMP)
 
 
 @pytest.fixture

@@ -32,7 +32,10 @@ def outbox_write(*, topic: str, data: dict, region=None, department_ids=(), grou
         groups = groups_for(region=region)
         groups += [f"dept-{d}" for d in department_ids if d is not None]
     event = OutboxEvent.objects.create(topic=topic, data=data, groups=list(dict.fromkeys(groups)))
-    transaction.on_commit(kick_relay)
+    # One kick per transaction is enough: the relay sends every unsent row. (If the savepoint that queued
+    # the kick rolls back, the beat sweep still sends the rest within seconds.)
+    if not any(func is kick_relay for _, func, _ in connection.run_on_commit):
+        transaction.on_commit(kick_relay)
     return event
 
 

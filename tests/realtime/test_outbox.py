@@ -99,3 +99,19 @@ def test_anonymous_websocket_is_closed(city):
 
     connected, code = async_to_sync(scenario)()
     assert not connected and code == 4401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_relay_kick_per_transaction(city, monkeypatch):
+    from command_center.realtime import services
+
+    kicks = []
+    monkeypatch.setattr(services, "kick_relay", lambda: kicks.append(1))
+    district = Region.objects.get(code="329902000000")
+    with transaction.atomic():
+        for n in range(5):
+            outbox_write(topic="ticket.updated", data={"n": n}, region=district)
+    assert kicks == [1]
+    with transaction.atomic():
+        outbox_write(topic="ticket.updated", data={"n": 6}, region=district)
+    assert kicks == [1, 1]
