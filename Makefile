@@ -14,7 +14,8 @@ run: setup
 	@mkdir -p var
 	@printf '\n\033[1;32m江海市指挥中心 running at http://127.0.0.1:$(PORT)/\033[0m\n'
 	@printf 'Demo logins (password Jianghai@2026): admin, dispatcher, chief, leader, agent, jc_dispatcher,\n'
-	@printf '  jc_leader, wj_dispatcher, dept_cg, dept_jt, dept_jc_cg, dept_wj_zf, gridworker, data_officer\n'
+	@printf '  jc_leader, wj_dispatcher, dept_cg, dept_jt, dept_jc_cg, dept_wj_zf, gridworker, data_officer,\n'
+	@printf '  data_jt, data_sj, data_ga (full table in README.md)\n'
 	@printf 'Health: http://127.0.0.1:$(PORT)/healthz   API docs: http://127.0.0.1:$(PORT)/api/docs/\n'
 	@printf 'Ctrl-C stops web, worker and beat together.\n\n'
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
