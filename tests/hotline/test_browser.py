@@ -50,5 +50,8 @@ def test_agent_links_a_complaint_to_the_duplicate_ticket(browser, live_server, a
     contact = Contact.objects.get(caller_phone="13812345678")
     assert contact.outcome == "linked" and contact.ticket_id == earlier.pk and contact.channel == "phone"
     assert Ticket.objects.get(pk=earlier.pk).caller_count == 2
+    page.goto(f"{live_server.url}/hotline/kb/?q=夜间施工噪音")
+    assert page.locator("table.hl-table tbody tr").first.inner_text().startswith("夜间施工噪音的规定")
+    screenshot(page, "hotline-knowledge-base")
     assert errors == []
     context.close()
