@@ -170,3 +170,20 @@ def test_grid_lower_layers_never_import_tickets():
     for name in ("models.py", "selectors.py", "services.py", "mobile.py"):
         source = (root / name).read_text(encoding="utf-8")
         assert "import tickets" not in source and "from tickets" not in source, name
+
+
+def test_report_photos_are_served_only_through_the_scoped_photo_view(client, worker, grid2, category, charlie):
+    client.force_login(worker)
+    p = inside(grid2)
+    r = client.post(reverse("grid:m-api-report"), {"category": category.pk, "description": "井盖缺了一块", "lon": p.x, "lat": p.y,
+                                                   "photos": [photo()]}, HTTP_IDEMPOTENCY_KEY="report-key-photo")
+    ticket = Ticket.objects.get(pk=r.json()["id"])
+    stored = ticket.photos.get()
+    html = client.get(reverse("grid:m-report-detail", args=[ticket.pk])).content.decode()
+    thumb = reverse("tickets:photo", args=[stored.pk, "thumb"])
+    assert thumb in html and "/media/" not in html
+    assert client.get(thumb)["Content-Type"] == "image/jpeg"
+    # The file is not reachable by its storage path, and an outsider gets 404 from the view.
+    assert client.get(stored.image.url).status_code == 404
+    client.force_login(charlie)
+    assert client.get(thumb).status_code == 404
