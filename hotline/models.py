@@ -11,6 +11,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from command_center.org.models import Region
 from command_center.org.scope import ScopeSpec
@@ -37,7 +38,7 @@ class ContactType(models.TextChoices):
 
 
 class Outcome(models.TextChoices):
-    DIRECT = "direct", _("Resolved on the spot")
+    DIRECT = "direct", pgettext_lazy("hotline", "Resolved on the spot")
     LINKED = "linked", _("Linked to an existing ticket")
     NEW_TICKET = "new_ticket", _("New ticket")
 
@@ -67,9 +68,9 @@ class Contact(models.Model):
     article = models.ForeignKey("KnowledgeArticle", verbose_name=_("knowledge article"), null=True, blank=True, on_delete=models.PROTECT, related_name="contacts")
     answer = models.TextField(_("answer"), blank=True)
     is_repeat = models.BooleanField(_("repeat call"), default=False)
-    due_at = models.DateTimeField(_("due at"))
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    due_at = models.DateTimeField(pgettext_lazy("hotline", "due at"))
+    closed_at = models.DateTimeField(pgettext_lazy("hotline", "closed at"), null=True, blank=True)
+    created_at = models.DateTimeField(pgettext_lazy("hotline", "received at"), auto_now_add=True)
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, editable=False)
 
@@ -150,7 +151,7 @@ class ReturnVisit(models.Model):
     """回访: after a hotline ticket closes, the caller is asked how satisfied they are, within one working day."""
 
     class State(models.TextChoices):
-        PENDING = "pending", _("Due")
+        PENDING = "pending", pgettext_lazy("hotline", "Due")
         DONE = "done", _("Done")
         WITH_CHIEF = "chief", _("With the duty chief")
 
@@ -165,7 +166,7 @@ class ReturnVisit(models.Model):
     contact = models.ForeignKey(Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     region_path = models.CharField(max_length=60, editable=False)
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
-    due_at = models.DateTimeField(_("due at"))
+    due_at = models.DateTimeField(pgettext_lazy("return visit", "due at"))
     # the deadline scanner's column: NULL once overdue is recorded or the visit is done
     next_scan_at = models.DateTimeField(null=True, blank=True, editable=False)
     overdue = models.BooleanField(_("overdue"), default=False)
