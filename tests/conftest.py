@@ -55,6 +55,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
     yield
     if os.path.exists(_DEMO_DUMP):
         os.remove(_DEMO_DUMP)
+    # Threads of finished websocket tests (channels' database_sync_to_async pool) keep idle connections
+    # to the test database; end them so the test database can be dropped.
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture
