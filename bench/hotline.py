@@ -22,7 +22,6 @@ import random
 import secrets
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -37,9 +36,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.gis.geos import Point  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -48,6 +45,8 @@ from command_center.org.models import Region, Role, User  # noqa: E402
 from grid.models import Grid  # noqa: E402
 from hotline import selectors  # noqa: E402
 from tickets.models import Category, Ticket  # noqa: E402
+
+from bench._common import log, session_for, start_servers  # noqa: E402
 
 OPEN = int(os.environ.get("BENCH_OPEN_TICKETS", "100000"))
 QUERIES = int(os.environ.get("BENCH_QUERIES", "2000"))
@@ -69,9 +68,6 @@ PHRASES = {
     "1302": ["施工围挡占用机动车道", "工地材料堆在人行道", "施工占道没有警示"],
 }
 
-
-def log(msg):
-    print(msg, flush=True)
 
 
 def ensure_city():
@@ -172,49 +168,6 @@ def search_figures(agent) -> dict:
         "candidates_per_search_mean": round(statistics.mean(found), 2),
         "candidates_in_radius_sample_plan_uses_index": any("Index" in line for line in plan),
     }
-
-
-def session_for(user) -> tuple[str, str]:
-    s = SessionStore()
-    s[SESSION_KEY] = str(user.pk)
-    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    s[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    s.create()
-    return s.session_key, secrets.token_hex(16)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_servers(n):
-    env = {**os.environ, "DEBUG": "false", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "command_center.settings.dev",
-           # under ASGI every request runs in its own thread: persistent connections would pile up to max_connections
-           "CONN_MAX_AGE": "0"}
-    servers = []
-    for _ in range(n):
-        port = free_port()
-        command = {
-            "daphne": [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "command_center.asgi:application"],
-            "uvicorn": [str(ROOT / ".venv/bin/uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                        "command_center.asgi:application"],
-        }[SERVER]
-        proc = subprocess.Popen(
-            command,
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-            stderr=open(os.environ["BENCH_SERVER_LOG"], "ab") if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL,
-        )
-        servers.append((proc, port))
-    for _, port in servers:
-        for _ in range(150):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-    return servers
 
 
 def connect(port):
@@ -333,7 +286,7 @@ def intake_figures(agent) -> dict:
             return f"http {r.status} {content[:120]!r}"
         return "linked" if "已关联" in json.loads(content)[0]["service_notice"] else "new_ticket"
 
-    servers = start_servers(SERVERS)
+    servers = start_servers(SERVERS, server=SERVER, log_name=None)
     try:
         for _, port in servers:  # warm every server up (imports, first connection, jieba's dictionary)
             warm = connect(port)

@@ -17,7 +17,6 @@ import os
 import secrets
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -33,8 +32,6 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -44,16 +41,14 @@ from grid.models import Grid  # noqa: E402
 from tickets import deadlines  # noqa: E402
 from tickets.models import Assignment, Category, Ticket  # noqa: E402
 
+from bench._common import log, session_for, start_servers  # noqa: E402
+
 TOTAL = int(os.environ.get("BENCH_TICKETS", "1000000"))
 OPEN_EVERY = 10  # one ticket in ten is open: 100,000 of 1,000,000
 INTAKE = int(os.environ.get("BENCH_INTAKE", "3000"))
 SERVERS = int(os.environ.get("BENCH_SERVERS", "2"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 ESCALATE = 5000
-
-
-def log(msg):
-    print(msg, flush=True)
 
 
 def ensure_city():
@@ -147,44 +142,6 @@ def build():
         for table in ("tickets_ticket", "tickets_assignment", "tickets_ticketevent"):
             cur.execute(f"VACUUM ANALYZE {table}")
     log(f"built {TOTAL:,} tickets in {time.perf_counter() - t0:.0f}s")
-
-
-def session_for(user) -> tuple[str, str]:
-    s = SessionStore()
-    s[SESSION_KEY] = str(user.pk)
-    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    s[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    s.create()
-    return s.session_key, secrets.token_hex(16)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_servers(n):
-    env = {**os.environ, "DEBUG": "false", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "command_center.settings.dev",
-           # Django under ASGI runs each request's sync code in its own thread: persistent connections would
-           # pile up one per thread, so the servers connect per request as a production ASGI setup without a pooler does
-           "CONN_MAX_AGE": "0"}
-    servers = []
-    for _ in range(n):
-        port = free_port()
-        proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "command_center.asgi:application"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(ROOT / "var" / f"bench-tickets-daphne-{len(servers)}.log", "w"),
-        )
-        servers.append((proc, port))
-    for _, port in servers:
-        for _ in range(150):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-    return servers
 
 
 def intake(servers, user) -> dict:
@@ -337,7 +294,7 @@ def main():
     zf = Department.objects.get(code=f"{street.code[:9]}-ZF")
     staff, _ = User.objects.get_or_create(username="bench_zf", defaults={"role": Role.DEPARTMENT_STAFF, "department": zf})
     agent, _ = User.objects.get_or_create(username="bench_agent", defaults={"role": Role.HOTLINE_AGENT, "region": Region.objects.get(level=1)})
-    servers = start_servers(SERVERS)
+    servers = start_servers(SERVERS, log_name="bench-tickets-daphne")
     try:
         log("intake …")
         intake_figures = intake(servers, agent)
