@@ -88,6 +88,26 @@ def make_user(username, role, *, region=None, department=None, **extra):
 
 
 @pytest.fixture
+def wangjiang(city):
+    """望江街道, a street of 江城区."""
+    return Region.objects.get(name="望江街道")
+
+
+@pytest.fixture
+def chunhui(wangjiang):
+    """春晖社区, 望江街道's first community (the demo grid worker's)."""
+    return Region.objects.filter(parent=wangjiang).order_by("code").first()
+
+
+@pytest.fixture
+def grid1(chunhui):
+    """春晖社区第1网格, worked full-time by the demo user `gridworker`."""
+    from grid.models import Grid
+
+    return Grid.objects.filter(community=chunhui).order_by("code").first()
+
+
+@pytest.fixture
 def alice(jiangcheng):
     """Dispatcher of 江城区."""
     return make_user("alice", Role.DISPATCHER, region=jiangcheng)

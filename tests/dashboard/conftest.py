@@ -112,10 +112,6 @@ class Loop:
             return step()
 
 
-@pytest.fixture
-def wangjiang(city):
-    return Region.objects.get(name="望江街道")
-
 
 @pytest.fixture
 def haigang_town(haigang):

@@ -1,16 +1,11 @@
 import pytest
 from django.contrib.gis.geos import Point
 
-from command_center.org.models import Region, Role
+from command_center.org.models import Role
 from grid.models import Grid, GridWorker
 from grid.services import gridworker_assign
 from tests.conftest import make_user
 
-
-@pytest.fixture
-def chunhui(city):
-    """春晖社区 (望江街道, 江城区)."""
-    return Region.objects.get(name="春晖社区")
 
 
 @pytest.fixture

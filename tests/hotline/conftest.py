@@ -5,8 +5,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.gis.geos import Point
 
-from command_center.org.models import Department, Region, Role
-from grid.models import Grid
+from command_center.org.models import Department, Role
 from hotline import demo, gazetteer
 from hotline.models import Open311Client
 from tests.conftest import make_user
@@ -70,19 +69,7 @@ def chief(city):
     return make_user("hl_chief", Role.DUTY_CHIEF, region=city)
 
 
-@pytest.fixture
-def wangjiang(city):
-    return Region.objects.get(name="望江街道")
 
-
-@pytest.fixture
-def chunhui(wangjiang):
-    return Region.objects.filter(parent=wangjiang).order_by("code").first()
-
-
-@pytest.fixture
-def grid1(chunhui):
-    return Grid.objects.filter(community=chunhui).order_by("code").first()
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from command_center.org.models import Department, Region, Role
-from grid.models import Grid, GridWorker
+from command_center.org.models import Department, Role
+from grid.models import GridWorker
 from tests.conftest import make_user
 from tickets import services
 from tickets.demo import load_categories
@@ -31,19 +31,7 @@ def categories(city):
     return {c.code: c for c in Category.objects.filter(parent__isnull=False)}
 
 
-@pytest.fixture
-def wangjiang(city):
-    return Region.objects.get(name="望江街道")
 
-
-@pytest.fixture
-def chunhui(wangjiang):
-    return Region.objects.filter(parent=wangjiang).order_by("code").first()
-
-
-@pytest.fixture
-def grid1(chunhui):
-    return Grid.objects.filter(community=chunhui).order_by("code").first()
 
 
 @pytest.fixture
