@@ -48,6 +48,7 @@ OPEN_EVERY = 10  # one ticket in ten is open: 100,000 of 1,000,000
 INTAKE = int(os.environ.get("BENCH_INTAKE", "3000"))
 SERVERS = int(os.environ.get("BENCH_SERVERS", "2"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+SERVER = os.environ.get("BENCH_SERVER", "daphne")  # the Procfile's server; "uvicorn" for comparison
 ESCALATE = 5000
 
 
@@ -199,7 +200,7 @@ def intake(servers, user) -> dict:
         "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
         "error_samples": [f"{code} {body.decode(errors='replace')}" for code, body in errors],
         "retry_status": replay_status, "retry_created": Ticket.objects.count() - before,
-        "servers": f"daphne × {len(servers)}", "clients": CLIENTS,
+        "servers": f"{SERVER} × {len(servers)}", "clients": CLIENTS,
     }
 
 
@@ -294,7 +295,7 @@ def main():
     zf = Department.objects.get(code=f"{street.code[:9]}-ZF")
     staff, _ = User.objects.get_or_create(username="bench_zf", defaults={"role": Role.DEPARTMENT_STAFF, "department": zf})
     agent, _ = User.objects.get_or_create(username="bench_agent", defaults={"role": Role.HOTLINE_AGENT, "region": Region.objects.get(level=1)})
-    servers = start_servers(SERVERS, log_name="bench-tickets-daphne")
+    servers = start_servers(SERVERS, server=SERVER, log_name=f"bench-tickets-{SERVER}")
     try:
         log("intake …")
         intake_figures = intake(servers, agent)
