@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from command_center.org.models import Department
-from command_center.org.permissions import can, get_visible_or_404
+from command_center.org.permissions import can, get_visible_or_404, require
 from tickets.models import Category
 
 from . import exports, selectors, services
@@ -61,14 +61,9 @@ def _evidence(evidence: dict) -> list[tuple[str, str]]:
     return out
 
 
-def _require(request, action):
-    if not can(request.user, action):
-        raise PermissionDenied(_("Your role may not do this."))
-
-
 @login_required
 def alert_list(request):
-    _require(request, "alerts.view")
+    require(request.user, "alerts.view")
     qs = selectors.alerts_visible_to(request.user)
     state = request.GET.get("state", "open")
     if state == "open":
@@ -109,8 +104,8 @@ def _steps_for(alert: Alert, user) -> dict:
 
 @login_required
 def alert_detail(request, pk):
-    _require(request, "alerts.view")
-    alert = get_visible_or_404(selectors.alerts_visible_to(request.user), request.user, pk=pk)
+    require(request.user, "alerts.view")
+    alert = get_visible_or_404(Alert.objects.select_related("rule", "department", "region"), request.user, pk=pk)
     steps = _steps_for(alert, request.user)
     points = alert.evidence.get("points") or []
     return render(request, "alerts/detail.html", {
@@ -166,7 +161,7 @@ def _category(value):
 def alert_step(request, pk, step):
     if step not in STEPS:
         raise Http404
-    alert = get_visible_or_404(selectors.alerts_visible_to(request.user), request.user, pk=pk)
+    alert = get_visible_or_404(Alert.objects.select_related("rule", "department", "region"), request.user, pk=pk)
     try:
         STEPS[step](request, alert, _int(request.POST.get("version")))
     except (services.StaleVersion, services.TransitionRefused) as exc:
@@ -183,14 +178,14 @@ def alert_step(request, pk, step):
 
 @login_required
 def snapshot(request, pk):
-    alert = get_visible_or_404(selectors.alerts_visible_to(request.user), request.user, pk=pk)
+    alert = get_visible_or_404(Alert.objects.select_related("rule", "department", "region"), request.user, pk=pk)
     if not alert.snapshot:
         raise Http404
     return FileResponse(alert.snapshot.open("rb"), content_type="image/jpeg")
 
 
 def _matching(request):
-    _require(request, "alerts.analyse")
+    require(request.user, "alerts.analyse")
     try:
         since, until, radius = matching_window(request.GET)
         error = ""
@@ -234,7 +229,7 @@ def matching_export(request):
 @login_required
 def quality(request):
     """Recall of the warning models on the data hub's planted anomalies of a day, and what they found besides."""
-    _require(request, "alerts.analyse")
+    require(request.user, "alerts.analyse")
     from datahub.models import PlantedAnomaly
 
     day = request.GET.get("day")

@@ -16,16 +16,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from command_center.org.models import Department
-from command_center.org.permissions import can, get_visible_or_404
+from command_center.org.permissions import can, get_visible_or_404, require
 from tickets.models import Category, Satisfaction
 
 from . import api, selectors, services
 from .models import Channel, ContactType, KnowledgeArticle, ReturnVisit
-
-
-def _require(request, action):
-    if not can(request.user, action):
-        raise PermissionDenied(_("Your role may not do this."))
 
 
 def _show_errors(request, exc: ValidationError) -> None:
@@ -35,7 +30,7 @@ def _show_errors(request, exc: ValidationError) -> None:
 
 @login_required
 def console(request):
-    _require(request, "hotline.take")
+    require(request.user, "hotline.take")
     categories = Category.objects.filter(parent__isnull=False, is_active=True).select_related("parent").order_by("kind", "code")
     groups: dict[str, list] = {}
     for c in categories:
@@ -67,7 +62,7 @@ class ArticleForm(forms.Form):
 
 @login_required
 def kb_list(request):
-    _require(request, "hotline.kb_read")
+    require(request.user, "hotline.kb_read")
     q = request.GET.get("q", "").strip()[:200]
     may_edit = services.may_edit_articles(request.user)
     if q:
@@ -142,7 +137,7 @@ def visits(request):
 @login_required
 @require_POST
 def visit_record(request, pk: int):
-    _require(request, "hotline.visit")
+    require(request.user, "hotline.visit")
     visit = get_visible_or_404(ReturnVisit.objects.all(), request.user, pk=pk)
     try:
         services.return_visit_record(
@@ -161,7 +156,7 @@ def visit_record(request, pk: int):
 @login_required
 @require_POST
 def visit_decide(request, pk: int):
-    _require(request, "hotline.chief_decide")
+    require(request.user, "hotline.chief_decide")
     visit = get_visible_or_404(ReturnVisit.objects.all(), request.user, pk=pk)
     try:
         services.return_visit_chief_decide(
@@ -181,7 +176,7 @@ def visit_decide(request, pk: int):
 
 @login_required
 def kpis(request):
-    _require(request, "hotline.kpis")
+    require(request.user, "hotline.kpis")
     figures, error = None, ""
     try:
         start, end = api.kpi_period(request.GET)

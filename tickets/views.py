@@ -12,15 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from command_center.org.models import Department
-from command_center.org.permissions import can, get_visible_or_404
+from command_center.org.permissions import can, get_visible_or_404, require
 
 from . import selectors, services
 from .models import Assignment, Light, State, Ticket, TicketPhoto, TicketRequest
-
-
-def _require(request, action):
-    if not can(request.user, action):
-        raise PermissionDenied(_("Your role may not do this."))
 
 
 def _int(value, default=None):
@@ -66,7 +61,7 @@ def _ticket_context(ticket, user):
 
 @login_required
 def dept_inbox(request):
-    _require(request, "tickets.sign")
+    require(request.user, "tickets.sign")
     state = request.GET.get("state", "")
     if state and state not in Assignment.State.values:
         state = ""
@@ -91,7 +86,7 @@ def _own_assignment(request, pk) -> Assignment:
 
 @login_required
 def dept_assignment(request, pk):
-    _require(request, "tickets.sign")
+    require(request.user, "tickets.sign")
     a = _own_assignment(request, pk)
     context = _ticket_context(a.ticket, request.user)
     context.update({"a": a, "requests": a.requests.order_by("-id")[:5]})
@@ -101,7 +96,7 @@ def dept_assignment(request, pk):
 @login_required
 @require_POST
 def dept_step(request, pk, step):
-    _require(request, "tickets.sign")
+    require(request.user, "tickets.sign")
     a = _own_assignment(request, pk)
     version = _int(request.POST.get("version"))
     user = request.user
@@ -135,7 +130,7 @@ CONSOLE_TABS = [
 
 @login_required
 def console(request):
-    _require(request, "tickets.dispatch")
+    require(request.user, "tickets.dispatch")
     tab = request.GET.get("tab", "new")
     user = request.user
     q = request.GET.get("q", "").strip()[:40]
@@ -169,7 +164,7 @@ def _visible_ticket(request, pk) -> Ticket:
 
 @login_required
 def console_ticket(request, pk):
-    _require(request, "tickets.dispatch")
+    require(request.user, "tickets.dispatch")
     t = _visible_ticket(request, pk)
     context = _ticket_context(t, request.user)
     if t.state == State.OPEN:
@@ -183,7 +178,7 @@ def console_ticket(request, pk):
 @login_required
 @require_POST
 def console_step(request, pk, step):
-    _require(request, "tickets.dispatch")
+    require(request.user, "tickets.dispatch")
     t = _visible_ticket(request, pk)
     user, post = request.user, request.POST
     version = _int(post.get("version"))
@@ -236,7 +231,7 @@ def console_step(request, pk, step):
 @login_required
 @require_POST
 def console_decide(request, pk):
-    _require(request, "tickets.approve")
+    require(request.user, "tickets.approve")
     r = get_visible_or_404(TicketRequest.objects.select_related("ticket", "assignment"), request.user, pk=pk)
     approve = request.POST.get("approve") == "1"
     version = _int(request.POST.get("version"))
