@@ -345,6 +345,11 @@ class Assignment(FSMModelMixin, models.Model):
     def due_at(self):
         return self.sign_due_at if self.state == self.State.DISPATCHED else self.handle_due_at
 
+    @property
+    def due_unit(self):
+        """The time unit of `due_at`: signing's while dispatched, handling's after."""
+        return self.sign_unit if self.state == self.State.DISPATCHED else self.handle_unit
+
     @transition(field=state, source=State.DISPATCHED, target=State.SIGNED, permission=allowed("tickets.sign"))
     def sign(self):
         pass

@@ -17,11 +17,7 @@ from ..photos import CleanPhoto, clean_photo
 
 
 WARN_FRACTION = 0.8  # the light turns yellow at 80% of the limit
-
-
-
-
-WARN_FRACTION = 0.8  # the light turns yellow at 80% of the limit
+LIGHT_ORDER = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}  # worst light wins
 
 
 class StaleVersion(Exception):
@@ -38,6 +34,10 @@ class StaleVersion(Exception):
 
 class TransitionRefused(Exception):
     """The step is not possible in the ticket's current state (HTTP 409)."""
+
+    @classmethod
+    def in_state(cls, ticket: Ticket) -> "TransitionRefused":
+        return cls(_("This step is not possible while the ticket is “%(state)s”.") % {"state": ticket.get_state_display()})
 
 def ticket_payload(ticket: Ticket) -> dict:
     """What a wall needs to draw or move one marker."""
@@ -75,10 +75,7 @@ def _lock(ticket: Ticket, version: int | None) -> Ticket:
 def _check(bound_method, by) -> None:
     """The state machine decides whether the step exists now; the action's roles decide who may take it."""
     if not can_proceed(bound_method):
-        instance = bound_method.__self__
-        raise TransitionRefused(
-            _("This step is not possible while the ticket is “%(state)s”.") % {"state": instance.get_state_display()}
-        )
+        raise TransitionRefused.in_state(bound_method.__self__)
     if by is not None and not has_transition_perm(bound_method, by):
         raise PermissionDenied(_("Your role may not do this."))
 
@@ -174,7 +171,7 @@ def escalation_grace():
     return getattr(settings, "TICKETS_ESCALATION_GRACE", (4, "working_hours"))
 
 
-def _escalate_at(due: dt.datetime, unit: str) -> dt.datetime:
+def _escalate_at(due: dt.datetime) -> dt.datetime:
     amount, grace_unit = escalation_grace()
     return calendar.add_working_time(due, amount, grace_unit)
 
@@ -185,7 +182,6 @@ def _plan(a: Assignment, now: dt.datetime) -> None:
         a.next_scan_at = None
         return
     due = a.due_at
-    unit = a.sign_unit if a.state == Assignment.State.DISPATCHED else a.handle_unit
     if now >= due:
         a.light = Light.RED
     elif now >= a.warn_at:
@@ -197,13 +193,12 @@ def _plan(a: Assignment, now: dt.datetime) -> None:
     elif a.light == Light.YELLOW or a.urged_at is None:
         a.next_scan_at = due if now < due else now
     elif a.escalated_at is None:
-        a.next_scan_at = _escalate_at(due, unit)
+        a.next_scan_at = _escalate_at(due)
     else:
         a.next_scan_at = None
 
 
 def _refresh_ticket_light(t: Ticket) -> None:
     """The ticket shows the worst light of its active shares."""
-    order = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
     lights = list(t.assignments.filter(state__in=Assignment.ACTIVE).values_list("light", flat=True))
-    t.light = max(lights, key=order.__getitem__) if lights else Light.GREEN
+    t.light = max(lights, key=LIGHT_ORDER.__getitem__) if lights else Light.GREEN

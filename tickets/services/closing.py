@@ -92,9 +92,7 @@ def ticket_add_caller(*, ticket: Ticket, by: User | None, note: str = "") -> Tic
     with transaction.atomic():
         t = _lock(ticket, None)
         if not t.is_open:
-            raise TransitionRefused(
-                _("This step is not possible while the ticket is “%(state)s”.") % {"state": t.get_state_display()}
-            )
+            raise TransitionRefused.in_state(t)
         t.caller_count += 1
         _record(t, by=by, action="caller_added", from_state=t.state, note=note, fields=["caller_count"],
                 data={"automatic": by is None, "callers": t.caller_count})

@@ -45,9 +45,7 @@ def ticket_request(
             if a.ticket_id != t.pk or not a.is_active:
                 raise TransitionRefused(_("This share of the ticket is no longer being handled."))
         if not t.is_open or t.state in (State.NEW,):
-            raise TransitionRefused(
-                _("This step is not possible while the ticket is “%(state)s”.") % {"state": t.get_state_display()}
-            )
+            raise TransitionRefused.in_state(t)
         if kind == TicketRequest.Kind.SUSPEND and t.state not in (State.DISPATCHED, State.HANDLING):
             raise TransitionRefused(_("Only a ticket with the departments can be suspended."))
         if TicketRequest.objects.filter(ticket=t, kind=kind, decision=TicketRequest.Decision.PENDING).exists():
@@ -162,7 +160,7 @@ def ticket_resume(*, ticket: Ticket, by: User, note: str = "", version: int | No
 
             a.sign_due_at = moved(a.sign_due_at, a.sign_unit)
             a.handle_due_at = moved(a.handle_due_at, a.handle_unit)
-            a.warn_at = moved(a.warn_at, a.sign_unit if a.state == Assignment.State.DISPATCHED else a.handle_unit)
+            a.warn_at = moved(a.warn_at, a.due_unit)
             a.paused_at = None
             _plan(a, now)
             a.save(update_fields=["sign_due_at", "handle_due_at", "warn_at", "paused_at", "light", "next_scan_at"])

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from command_center.org.models import Region
 from command_center.realtime.services import outbox_write
 
-from ..models import Assignment, Light, State, Ticket, TicketEvent
-from .base import ticket_payload, _check, _escalate_at, _plan
+from ..models import Assignment, State, Ticket, TicketEvent
+from .base import LIGHT_ORDER, ticket_payload, _check, _escalate_at, _plan
 
 
 def assignment_deadline_reached(assignment: Assignment, now: dt.datetime) -> None:
@@ -19,7 +19,6 @@ def assignment_deadline_reached(assignment: Assignment, now: dt.datetime) -> Non
     assignments_deadline_batch([assignment], now)
 
 
-_ORDER = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
 
 
 def assignments_deadline_batch(rows: Sequence[Assignment], now: dt.datetime) -> None:
@@ -46,16 +45,15 @@ def assignments_deadline_batch(rows: Sequence[Assignment], now: dt.datetime) -> 
             continue
         old_light = a.light
         due = a.due_at
-        unit = a.sign_unit if a.state == Assignment.State.DISPATCHED else a.handle_unit
         urge = now >= due and a.urged_at is None
-        escalate = now >= due and a.escalated_at is None and now >= _escalate_at(due, unit)
+        escalate = now >= due and a.escalated_at is None and now >= _escalate_at(due)
         if urge:
             a.urged_at = now
         if escalate:
             a.escalated_at = now
         _plan(a, now)
         # the scanner only ever raises a light, so the ticket's worst light is a simple maximum
-        t.light = max(t.light, a.light, key=_ORDER.__getitem__)
+        t.light = max(t.light, a.light, key=LIGHT_ORDER.__getitem__)
         base = {"assignment": a.pk, "department": a.department_id, "automatic": True}
         if urge:
             t.urge_count += 1
