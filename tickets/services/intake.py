@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -11,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from command_center.org.models import Region, Role, User
 from command_center.org.permissions import require
-from grid.selectors import grid_at
+from grid.selectors import grid_at, nearest_community
 
 from ..models import Category, Source, Ticket, TicketPhoto
 from .base import _record, _save_photos, _clean_all, _text
@@ -42,13 +41,8 @@ def _place_chain(location: Point) -> tuple:
     if grid is not None:
         path = grid.region_path
     else:
-        community = (
-            Region.objects.filter(level=Region.Level.COMMUNITY, boundary__isnull=False)
-            .annotate(distance=Distance("boundary", location))
-            .only("path")
-            .order_by("distance")
-            .first()
-        )
+        # the same rule (and tie-break) as the map pin's grid.selectors.locate
+        community = nearest_community(location)
         if community is None:
             raise ValidationError({"location": _("No community is known; load the city's regions first.")})
         path = community.path
