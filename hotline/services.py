@@ -112,10 +112,11 @@ def check_location(location) -> Point | None:
     x, y = location.x, location.y
     if not (-180 <= x <= 180 and -90 <= y <= 90):
         raise ValidationError({"location": _("The coordinates are not a valid longitude/latitude.")})
-    if "extent" not in _city_extent:
+    extent = _city_extent.get("extent")
+    if extent is None:  # only a found extent is kept: regions loaded later still count
         city = Region.objects.filter(level=Region.Level.CITY, boundary__isnull=False).order_by("code").first()
-        _city_extent["extent"] = city.boundary.extent if city else None
-    extent = _city_extent["extent"]
+        if city is not None:
+            extent = _city_extent["extent"] = city.boundary.extent
     if extent is not None:
         x0, y0, x1, y1 = extent
         m = CITY_MARGIN_DEGREES
