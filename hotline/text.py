@@ -26,13 +26,6 @@ def _init() -> None:
             _ready = True
 
 
-def add_words(words) -> None:
-    """Teach the segmenter place names (roads, compounds) so they stay whole."""
-    _init()
-    for w in words:
-        if w:
-            jieba.add_word(w, freq=20000)
-
 
 def tokens(text: str) -> list[str]:
     """Search-mode segmentation (long words also yield their parts), without stopwords and punctuation."""

@@ -3,7 +3,6 @@ same address complained about again and again."""
 
 import datetime as dt
 import math
-import re
 
 from django.contrib.gis.geos import Point
 from django.db import connection
@@ -119,13 +118,6 @@ class SensitiveContent(Detector):
                 evidence={"contact": pk, "terms": hits, "excerpt": excerpt, "address": address, "type": ctype},
             ))
         return findings
-
-
-_SPACES = re.compile(r"[\s,，。.、]+")
-
-
-def normalise_address(address: str) -> str:
-    return _SPACES.sub("", address or "")
 
 
 @register
