@@ -92,7 +92,7 @@ def alert_list(request):
 
 def _steps_for(alert: Alert, user) -> dict:
     """Which step forms this user sees on this alert now."""
-    own = user.is_superuser or user.is_admin_role or (user.department_id and user.department_id == alert.department_id)
+    own = user.is_admin_role or (user.department_id and user.department_id == alert.department_id)
     return {
         "assign": alert.state in (State.RAISED, State.ASSIGNED) and can(user, "alerts.assign"),
         "verify": alert.state == State.ASSIGNED and can(user, "alerts.verify") and own,

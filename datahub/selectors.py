@@ -59,7 +59,7 @@ def readable_ids(department_id: int | None) -> set[int]:
 def requests_of(user) -> QuerySet[AccessRequest]:
     """Requests the user's department made, and requests for the resources it owns."""
     qs = AccessRequest.objects.select_related("resource__owner", "department", "requested_by", "decided_by")
-    if user.is_superuser or getattr(user, "role", None) == "admin":
+    if user.is_admin_role:
         return qs
     if not user.department_id:
         return qs.none()

@@ -19,9 +19,9 @@ from django.db.models import Count, FloatField, Func, Q
 from django.db.models.functions import ExtractHour, Round, TruncDate
 from django.utils import timezone
 
-from command_center.org.models import Region, Role
+from command_center.org.models import Region
 from command_center.org.permissions import visible
-from command_center.realtime.consumers import wall_groups_for
+from command_center.realtime.services import wall_groups_for
 from command_center.realtime.models import OutboxEvent
 from command_center.realtime.services import current_seq
 from grid.selectors import grid_at
@@ -44,7 +44,7 @@ LON, LAT, LIGHT, STATE, URGENT, CATEGORY, VERSION, NUMBER, GRID = range(9)
 
 def wall_region(user) -> Region | None:
     """The region a user's wall shows: the city for administrators, else their own region."""
-    if user.is_superuser or user.role == Role.ADMIN:
+    if user.is_admin_role:
         return Region.objects.filter(parent__isnull=True).order_by("code").first()
     return user.region
 

@@ -54,11 +54,6 @@ class Region(models.Model):
     def subtree(self):
         return Region.objects.filter(path__startswith=self.path)
 
-    @property
-    def group_name(self):
-        """Channels group of this region's wall."""
-        return f"region-{self.code}"
-
 
 class Department(models.Model):
     class Kind(models.TextChoices):

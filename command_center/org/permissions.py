@@ -31,7 +31,7 @@ def scope_q(model, user) -> Q | None:
     nothing = Q(pk__in=[])
     if user is None or not user.is_authenticated or not user.is_active:
         return nothing
-    if user.is_superuser or user.role == Role.ADMIN:
+    if user.is_admin_role:
         return None
     spec = _spec(model)
     if user.role in DEPARTMENT_ROLES:
@@ -80,7 +80,7 @@ def roles_for(name: str) -> frozenset[str]:
 def can(user, action: str) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    if user.is_superuser or user.role == Role.ADMIN:
+    if user.is_admin_role:
         return True
     return user.role in roles_for(action)
 

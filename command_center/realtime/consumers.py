@@ -1,18 +1,7 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from command_center.org.models import Role
-
-from .services import ALL_GROUP
-
-
-def wall_groups_for(user) -> list[str]:
-    """The one group a user's wall listens to: the whole city for admins, else their scope."""
-    if user.is_superuser or user.role == Role.ADMIN:
-        return [ALL_GROUP]
-    if user.role in (Role.DEPARTMENT_STAFF, Role.DATA_OFFICER):
-        return [f"dept-{user.department_id}"] if user.department_id else []
-    return [f"region-{user.region.code}"] if user.region_id else []
+from .services import wall_groups_for
 
 
 class WallConsumer(AsyncJsonWebsocketConsumer):

@@ -8,6 +8,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from command_center.org.permissions import DEPARTMENT_ROLES
+
 from .models import GroupSequence, Heartbeat, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -16,21 +18,36 @@ RELAY_LOCK_KEY = 0x0C0C_0001  # pg advisory lock: one relay at a time keeps each
 ALL_GROUP = "all"  # administrators' walls see every event
 
 
-def groups_for(*, region=None, department_id=None) -> list[str]:
-    """Channel groups that must hear about a change in `region` (every ancestor's wall) and a department."""
+def region_group(code: str) -> str:
+    return f"region-{code}"
+
+
+def department_group(department_id: int) -> str:
+    return f"dept-{department_id}"
+
+
+def groups_for(*, region=None, department_ids=()) -> list[str]:
+    """Channel groups that must hear about a change in `region` (every ancestor's wall) and its departments."""
     groups = [ALL_GROUP]
     if region is not None:
-        groups += [f"region-{code}" for code in region.path.split("/") if code]
-    if department_id is not None:
-        groups.append(f"dept-{department_id}")
+        groups += [region_group(code) for code in region.path.split("/") if code]
+    groups += [department_group(d) for d in department_ids if d is not None]
     return groups
+
+
+def wall_groups_for(user) -> list[str]:
+    """The one group a user's wall listens to: the whole city for admins, else their scope."""
+    if user.is_admin_role:
+        return [ALL_GROUP]
+    if user.role in DEPARTMENT_ROLES:
+        return [department_group(user.department_id)] if user.department_id else []
+    return [region_group(user.region.code)] if user.region_id else []
 
 
 def outbox_write(*, topic: str, data: dict, region=None, department_ids=(), groups=None) -> OutboxEvent:
     """Record an event in the caller's transaction; it is relayed only after that transaction commits."""
     if groups is None:
-        groups = groups_for(region=region)
-        groups += [f"dept-{d}" for d in department_ids if d is not None]
+        groups = groups_for(region=region, department_ids=department_ids)
     event = OutboxEvent.objects.create(topic=topic, data=data, groups=list(dict.fromkeys(groups)))
     # One kick per transaction is enough: the relay sends every unsent row. (If the savepoint that queued
     # the kick rolls back, the beat sweep still sends the rest within seconds.)
