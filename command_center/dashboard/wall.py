@@ -12,7 +12,6 @@ Protocol (see README, "Wall and statistics"):
 
 import datetime as dt
 
-from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.core.cache import cache
 from django.db.models import Count, FloatField, Func, Q
@@ -24,7 +23,6 @@ from command_center.org.permissions import visible
 from command_center.realtime.services import wall_groups_for
 from command_center.realtime.models import OutboxEvent
 from command_center.realtime.services import current_seq
-from grid.selectors import grid_at
 from tickets.models import OPEN_STATES, Category, Light, Source, Ticket, TicketEvent
 
 from . import optional
@@ -229,10 +227,9 @@ def _apply_ticket(state: dict, data: dict) -> None:
     known = state["tickets"].get(key)
     if known is None or data["version"] > known[VERSION]:
         if data["state"] in OPEN:
-            grid = known[GRID] if known is not None else _grid_of(data["lon"], data["lat"])
             state["tickets"][key] = [
                 data["lon"], data["lat"], data["light"], data["state"], data["urgent"], data["category_code"],
-                data["version"], data["number"], grid,
+                data["version"], data["number"], data["grid"],
             ]
         else:
             state["tickets"].pop(key, None)
@@ -253,11 +250,6 @@ def _apply_ticket(state: dict, data: dict) -> None:
     if action in FEED_ACTIONS:
         item = _feed_item(action=action, ticket_id=data["id"], number=data["number"], title=data["title"], at=at)
         state["feed"] = [item, *state["feed"]][:FEED_SIZE]
-
-
-def _grid_of(lon: float, lat: float):
-    grid = grid_at(Point(lon, lat, srid=4326))
-    return grid.pk if grid else None
 
 
 def _apply_alert(state: dict, topic: str, data: dict) -> None:

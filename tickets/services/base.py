@@ -56,6 +56,7 @@ def ticket_payload(ticket: Ticket) -> dict:
         "level": ticket.level,
         "center": ticket.center.code,
         "regions": [code for code in ticket.region_path.split("/") if code],
+        "grid": ticket.grid_id,
         "due_at": ticket.due_at.isoformat() if ticket.due_at else None,
         "version": ticket.version,
     }

@@ -39,8 +39,7 @@
     var known = state.tickets[key];
     if (!known || data.version > known[VERSION]) {
       if (OPEN[data.state]) {
-        var grid = known ? known[GRID] : gridOf(data.lon, data.lat);
-        state.tickets[key] = [data.lon, data.lat, data.light, data.state, data.urgent, data.category_code, data.version, data.number, grid];
+        state.tickets[key] = [data.lon, data.lat, data.light, data.state, data.urgent, data.category_code, data.version, data.number, data.grid];
       } else {
         delete state.tickets[key];
       }
@@ -118,7 +117,6 @@
   var ticketLayer = L.layerGroup().addTo(map);
   var alertLayer = L.layerGroup().addTo(map);
   var workerLayer = L.layerGroup().addTo(map);
-  var gridIndex = [];  // [{id, bbox:[minx,miny,maxx,maxy], rings:[...]}] for point-in-polygon of new tickets
   var gridOpen = {};
   var fitted = false;
 
@@ -128,39 +126,6 @@
     var n = gridOpen[feature.id] || 0, share = n / gridOpenMax;
     var fill = n === 0 ? "#0f3b66" : share < 0.34 ? "#1f6fb2" : share < 0.67 ? "#d99a1e" : "#d9363e";
     return { color: "#3fa9ff", weight: 0.8, opacity: 0.55, fillColor: fill, fillOpacity: n ? 0.3 + 0.35 * share : 0.18 };
-  }
-
-  function indexGrids(geojson) {
-    gridIndex = geojson.features.map(function (f) {
-      var polys = f.geometry.type === "MultiPolygon" ? f.geometry.coordinates : [f.geometry.coordinates];
-      var bbox = [Infinity, Infinity, -Infinity, -Infinity];
-      polys.forEach(function (p) { p[0].forEach(function (c) {
-        bbox[0] = Math.min(bbox[0], c[0]); bbox[1] = Math.min(bbox[1], c[1]);
-        bbox[2] = Math.max(bbox[2], c[0]); bbox[3] = Math.max(bbox[3], c[1]);
-      }); });
-      return { id: f.id, bbox: bbox, polys: polys };
-    });
-  }
-
-  function inRing(x, y, ring) {
-    var inside = false;
-    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
-      if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) inside = !inside;
-    }
-    return inside;
-  }
-
-  function gridOf(lon, lat) {
-    for (var i = 0; i < gridIndex.length; i++) {
-      var g = gridIndex[i], b = g.bbox;
-      if (lon < b[0] || lon > b[2] || lat < b[1] || lat > b[3]) continue;
-      for (var p = 0; p < g.polys.length; p++) {
-        var poly = g.polys[p];
-        if (inRing(lon, lat, poly[0]) && !poly.slice(1).some(function (hole) { return inRing(lon, lat, hole); })) return g.id;
-      }
-    }
-    return null;
   }
 
   var ticketMarkers = {};  // id → {marker, version}: a city wall has thousands; only changed ones are touched
@@ -398,7 +363,6 @@
 
   function loadGrids() {
     return fetch(cfg.grids, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (geojson) {
-      indexGrids(geojson);
       gridLayer.addData(geojson);
       gridLayer.bringToBack();
       if (geojson.regions) regionLayer.addData(geojson.regions);
