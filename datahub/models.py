@@ -151,10 +151,6 @@ class DepartmentToken(models.Model):
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
 
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
 
 class TokenScope(models.Model):
     class Direction(models.TextChoices):

@@ -45,12 +45,7 @@ def ensure_position_partitions(days: Iterable[date]) -> list[str]:
     conn = _side_connection()
     try:
         with conn.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s",
-                [PARENT],
-            )
-            existing = {row[0] for row in cursor.fetchall()}
+            existing = set(_partition_names(cursor))
             for day in days:
                 name = partition_name(day)
                 if name in existing:
@@ -77,14 +72,18 @@ def ensure_position_partitions(days: Iterable[date]) -> list[str]:
     return created
 
 
+def _partition_names(cursor) -> list[str]:
+    cursor.execute(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s",
+        [PARENT],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
 def existing_partitions() -> dict[date, str]:
     with connections["default"].cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s",
-            [PARENT],
-        )
-        names = [row[0] for row in cursor.fetchall()]
+        names = _partition_names(cursor)
     out = {}
     for name in names:
         match = NAME_RE.match(name)

@@ -18,7 +18,7 @@ from command_center.realtime.services import outbox_write
 
 from . import bodies, feeds, selectors
 from .signals import batch_committed
-from .models import AccessRequest, DataResource, DepartmentToken, ExchangeBatch, ExchangeDaily, TokenScope
+from .models import AccessRequest, DataResource, DepartmentToken, ExchangeBatch, TokenScope
 
 logger = logging.getLogger(__name__)
 
