@@ -21,6 +21,7 @@ from command_center.realtime.services import outbox_write
 from tickets import calendar
 from tickets import services as ticket_services
 from tickets.models import Category, Satisfaction, Source, State, Ticket, TimeUnit
+from tickets.services.base import clean_text
 
 from . import text
 from .models import (
@@ -82,15 +83,6 @@ def contact_due_at(contact_type: str, *, urgent: bool, start: dt.datetime) -> dt
     if unit == ContactTimeLimit.SAME_DAY:
         return end_of_working_day(start)
     return calendar.add_working_time(start, amount, unit)
-
-
-def _clean_text(value, *, field: str, label: str, required: bool, max_length: int) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError({field: _("Please fill in %(label)s.") % {"label": label}})
-    if len(value) > max_length:
-        raise ValidationError({field: _("%(label)s is too long (at most %(n)d characters).") % {"label": label, "n": max_length}})
-    return value
 
 
 def clean_phone(phone: str) -> str:
@@ -189,12 +181,12 @@ def contact_create(
         raise ValidationError({"type": _("Unknown contact type.")})
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": _("Choose how the contact is settled: answered on the spot, linked, or a new ticket.")})
-    content = _clean_text(content, field="content", label=_("what the caller says"), required=True, max_length=4000)
-    caller_name = _clean_text(caller_name, field="caller_name", label=_("the caller's name"), required=False, max_length=50)
+    content = clean_text(content, field="content", label=_("what the caller says"), required=True, max_length=4000)
+    caller_name = clean_text(caller_name, field="caller_name", label=_("the caller's name"), required=False, max_length=50)
     caller_phone = clean_phone(caller_phone)
-    address = _clean_text(address, field="address", label=_("the address"), required=False, max_length=200)
+    address = clean_text(address, field="address", label=_("the address"), required=False, max_length=200)
     location = check_location(location)
-    answer = _clean_text(answer, field="answer", label=_("the answer"), required=False, max_length=4000)
+    answer = clean_text(answer, field="answer", label=_("the answer"), required=False, max_length=4000)
     if category is not None and (category.parent_id is None or not category.is_active):
         raise ValidationError({"category": _("Choose an active small class (小类) as the category.")})
     now = timezone.now()
@@ -215,7 +207,7 @@ def contact_create(
             raise ValidationError({"category": _("Choose the category of the new ticket.")})
         if location is None:
             raise ValidationError({"location": _("Locate the address (or place the pin) before creating a ticket.")})
-    title = _clean_text(title, field="title", label=_("the title"), required=False, max_length=120) or _title_from(content)
+    title = clean_text(title, field="title", label=_("the title"), required=False, max_length=120) or _title_from(content)
     repeat = bool(caller_phone) and Contact.objects.filter(caller_phone=caller_phone, created_at__gte=now - REPEAT_WINDOW).exists()
     source = Source.OPEN311 if channel == Channel.OPEN311 else Source.HOTLINE
     try:
@@ -310,8 +302,8 @@ def article_save(
     """Create or update an article; its jieba-segmented text feeds the full-text index. `by` None: the demo loader."""
     if by is not None and not may_edit_articles(by):
         raise PermissionDenied(_("Your role may not edit the knowledge base."))
-    title = _clean_text(title, field="title", label=_("the title"), required=True, max_length=120)
-    body = _clean_text(body, field="body", label=_("the answer"), required=True, max_length=8000)
+    title = clean_text(title, field="title", label=_("the title"), required=True, max_length=120)
+    body = clean_text(body, field="body", label=_("the answer"), required=True, max_length=8000)
     if valid_from is None:
         raise ValidationError({"valid_from": _("Give the first day the article is valid.")})
     if valid_until is not None and valid_until < valid_from:
@@ -377,7 +369,7 @@ def return_visit_record(
     require(by, "hotline.visit")
     if satisfaction not in Satisfaction.values:
         raise ValidationError({"satisfaction": _("Choose satisfied, basically satisfied or unsatisfied.")})
-    note = _clean_text(note, field="note", label=_("the note"), required=satisfaction == Satisfaction.UNSATISFIED, max_length=2000)
+    note = clean_text(note, field="note", label=_("the note"), required=satisfaction == Satisfaction.UNSATISFIED, max_length=2000)
     if satisfaction == Satisfaction.UNSATISFIED and unsatisfied_to not in ("rework", "chief"):
         raise ValidationError({"unsatisfied_to": _("Choose rework or the duty chief.")})
     with transaction.atomic():
@@ -413,7 +405,7 @@ def _reopen(ticket: Ticket, by, note: str) -> None:
 def return_visit_chief_decide(*, visit: ReturnVisit, by: User, reopen: bool, note: str) -> ReturnVisit:
     """The duty chief settles an unsatisfied visit: reopen the ticket, or close the matter with a reason."""
     require(by, "hotline.chief_decide")
-    note = _clean_text(note, field="note", label=_("the reason"), required=True, max_length=2000)
+    note = clean_text(note, field="note", label=_("the reason"), required=True, max_length=2000)
     with transaction.atomic():
         v = ReturnVisit.objects.select_for_update().get(pk=visit.pk)
         if v.state != ReturnVisit.State.WITH_CHIEF:

@@ -147,7 +147,7 @@ def _clean_all(uploads) -> list[CleanPhoto]:
     return [u if isinstance(u, CleanPhoto) else clean_photo(u) for u in uploads]
 
 
-def _text(value: str, *, field: str, label: str, required: bool = True, max_length: int | None = None) -> str:
+def clean_text(value: str, *, field: str, label: str, required: bool = True, max_length: int | None = None) -> str:
     value = (value or "").strip()
     if required and not value:
         raise ValidationError({field: _("Please fill in %(label)s.") % {"label": label}})

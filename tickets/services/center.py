@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from command_center.org.models import Department, Region, User
 
 from ..models import Assignment, Light, State, Ticket
-from .base import TransitionRefused, _lock, _check, _record, _text, _limits, _warn_at, _plan
+from .base import TransitionRefused, _lock, _check, _record, clean_text, _limits, _warn_at, _plan
 
 
 def ticket_open(*, ticket: Ticket, by: User, note: str = "", version: int | None = None) -> Ticket:
@@ -26,7 +26,7 @@ def ticket_open(*, ticket: Ticket, by: User, note: str = "", version: int | None
 
 def ticket_cancel(*, ticket: Ticket, by: User, reason: str, version: int | None = None) -> Ticket:
     """不予立案: a new case that is no case (duplicate call, out of remit, not verifiable)."""
-    reason = _text(reason, field="reason", label=_("the reason"))
+    reason = clean_text(reason, field="reason", label=_("the reason"))
     with transaction.atomic():
         t = _lock(ticket, version)
         _check(t.reject, by)

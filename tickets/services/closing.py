@@ -10,14 +10,14 @@ from command_center.org.permissions import require
 from grid.selectors import full_time_worker
 
 from ..models import Assignment, Light, Satisfaction, State, Ticket, TicketPhoto
-from .base import TransitionRefused, _lock, _check, _record, _save_photos, _clean_all, _text, _limits, _warn_at, _plan
+from .base import TransitionRefused, _lock, _check, _record, _save_photos, _clean_all, clean_text, _limits, _warn_at, _plan
 
 
 def ticket_verify(*, ticket: Ticket, by: User, passed: bool, note: str = "", photo=None, version: int) -> Ticket:
     """核查: pass closes the ticket; fail sends it back to the lead department as rework (返工)."""
     cleaned = _clean_all([photo] if photo is not None else [])
     if not passed:
-        note = _text(note, field="note", label=_("what is still wrong"), max_length=2000)
+        note = clean_text(note, field="note", label=_("what is still wrong"), max_length=2000)
     with transaction.atomic():
         t = _lock(ticket, version)
         method = t.verify_pass if passed else t.rework
@@ -55,7 +55,7 @@ def ticket_self_resolve(*, ticket: Ticket, by: User, note: str, after_photo) -> 
     if after_photo is None:
         raise ValidationError({"after_photo": _("A photo after the fix is required.")})
     cleaned = _clean_all([after_photo])
-    note = _text(note, field="note", label=_("what was done"), max_length=2000)
+    note = clean_text(note, field="note", label=_("what was done"), max_length=2000)
     with transaction.atomic():
         t = _lock(ticket, None)
         _check(t.self_resolve, by)
@@ -71,7 +71,7 @@ def ticket_self_resolve(*, ticket: Ticket, by: User, note: str, after_photo) -> 
 
 def ticket_reopen(*, ticket: Ticket, by: User, note: str, version: int | None = None) -> Ticket:
     """The citizen is not satisfied: the case goes back to the dispatcher to be dispatched again."""
-    note = _text(note, field="note", label=_("the reason"), max_length=2000)
+    note = clean_text(note, field="note", label=_("the reason"), max_length=2000)
     with transaction.atomic():
         t = _lock(ticket, version)
         _check(t.reopen, by)

@@ -9,7 +9,7 @@ from command_center.org.models import Role, User
 from grid.selectors import full_time_worker
 
 from ..models import Assignment, State, Ticket, TicketPhoto
-from .base import _lock, _check, _record, _save_photos, _clean_all, _text, _warn_at, _plan, _refresh_ticket_light
+from .base import _lock, _check, _record, _save_photos, _clean_all, clean_text, _warn_at, _plan, _refresh_ticket_light
 
 
 def _lock_assignment(assignment: Assignment, by: User) -> Assignment:
@@ -73,7 +73,7 @@ def _maybe_finish_department_phase(t: Ticket, by) -> list[str]:
 def ticket_reply(*, assignment: Assignment, by: User, reply: str, photos=(), version: int | None = None) -> Assignment:
     """反馈: the department reports what it did, with after-photos. The lead's reply (and every assisting
     department's reply or release) ends the department phase and hands the ticket to verification."""
-    reply = _text(reply, field="reply", label=_("the reply"), max_length=4000)
+    reply = clean_text(reply, field="reply", label=_("the reply"), max_length=4000)
     cleaned = _clean_all(photos)
     with transaction.atomic():
         t = _lock(assignment.ticket, version)

@@ -13,7 +13,7 @@ from command_center.org.permissions import require
 from grid.selectors import grid_at, nearest_community
 
 from ..models import Category, Source, Ticket, TicketPhoto
-from .base import _record, _save_photos, _clean_all, _text
+from .base import _record, _save_photos, _clean_all, clean_text
 
 
 def _next_number(district: Region, day: dt.date) -> str:
@@ -85,8 +85,8 @@ def ticket_create(
         raise ValidationError({"source": _("Unknown source.")})
     if category is None or category.parent_id is None or not category.is_active:
         raise ValidationError({"category": _("Choose an active small class (小类) as the category.")})
-    title = _text(title, field="title", label=_("the title"), max_length=120)
-    description = _text(description, field="description", label=_("the description"), required=False, max_length=4000)
+    title = clean_text(title, field="title", label=_("the title"), max_length=120)
+    description = clean_text(description, field="description", label=_("the description"), required=False, max_length=4000)
     if location is None or not isinstance(location, Point):
         raise ValidationError({"location": _("A location (longitude and latitude) is required.")})
     if location.srid not in (None, 4326):

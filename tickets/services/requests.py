@@ -10,7 +10,7 @@ from command_center.org.permissions import require
 
 from .. import calendar
 from ..models import Assignment, Light, State, Ticket, TicketRequest
-from .base import TransitionRefused, _lock, _check, _record, _text, _warn_at, _plan, _refresh_ticket_light
+from .base import TransitionRefused, _lock, _check, _record, clean_text, _warn_at, _plan, _refresh_ticket_light
 from .department import _lock_assignment, _maybe_finish_department_phase
 
 
@@ -26,7 +26,7 @@ def ticket_request(
 ) -> TicketRequest:
     """Ask for an extension (延期), a return (退单), a cancellation (作废) or a suspension (挂账)."""
     require(by, "tickets.request")
-    reason = _text(reason, field="reason", label=_("the reason"), max_length=2000)
+    reason = clean_text(reason, field="reason", label=_("the reason"), max_length=2000)
     if kind not in TicketRequest.Kind.values:
         raise ValidationError({"kind": _("Unknown kind of request.")})
     if by.role == Role.DEPARTMENT_STAFF:
