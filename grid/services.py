@@ -213,14 +213,18 @@ def patrol_add_points(*, patrol: Patrol, by, points: list[tuple[Point, dt.dateti
         if at < patrol.started_at - MAX_CLOCK_SKEW:
             raise ValidationError(_("A track point is older than the patrol."))
         rows.append(PatrolPoint(patrol=patrol, location=_check_point(location), recorded_at=at, accuracy_m=accuracy))
-    before = PatrolPoint.objects.filter(patrol=patrol).count()
+    before = patrol.points_count  # kept equal to the stored points by every add (the row is locked)
     PatrolPoint.objects.bulk_create(rows, ignore_conflicts=True)
-    added = PatrolPoint.objects.filter(patrol=patrol).count() - before
+    _store_figures(patrol)
+    return patrol.points_count - before
+
+
+def _store_figures(patrol: Patrol, *also: str) -> None:
+    """Recompute the track's figures in PostGIS and save them (with the `also` fields)."""
     figures = selectors.track_figures(patrol)
     patrol.distance_m, patrol.inside_distance_m = figures.distance_m, figures.inside_distance_m
     patrol.inside_seconds, patrol.points_count = figures.inside_seconds, figures.points
-    patrol.save(update_fields=["distance_m", "inside_distance_m", "inside_seconds", "points_count"])
-    return added
+    patrol.save(update_fields=[*also, "distance_m", "inside_distance_m", "inside_seconds", "points_count"])
 
 
 @transaction.atomic
@@ -241,10 +245,7 @@ def patrol_stop(*, patrol: Patrol, by, at: dt.datetime | None = None) -> Patrol:
     ended = _check_time(at, now=timezone.now())
     patrol.ended_at = max(ended, patrol.started_at)
     patrol.state = Patrol.State.DONE
-    figures = selectors.track_figures(patrol)
-    patrol.distance_m, patrol.inside_distance_m = figures.distance_m, figures.inside_distance_m
-    patrol.inside_seconds, patrol.points_count = figures.inside_seconds, figures.points
-    patrol.save(update_fields=["state", "ended_at", "distance_m", "inside_distance_m", "inside_seconds", "points_count"])
+    _store_figures(patrol, "state", "ended_at")
     _publish(
         topic="grid.patrol", grid=patrol.grid,
         data={"user": by.username, "id": patrol.pk, "state": patrol.state, "inside_km": round(patrol.inside_distance_m / 1000, 3)},
