@@ -35,7 +35,9 @@ class TransitionErrorsMixin:
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    def _ticket_response(self, ticket, code=status.HTTP_200_OK, *, fresh=False):
+    def _ticket_response(self, ticket, code=status.HTTP_200_OK, *, fresh=True):
+        # services return the ticket they locked (with category and center) and saved; only a replayed
+        # creation hands back a bare row
         if not fresh:
             ticket = Ticket.objects.select_related("category", "center").get(pk=ticket.pk)
         return Response(s.TicketSerializer(ticket, context={"request": self.request}).data, status=code)
