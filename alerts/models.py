@@ -9,7 +9,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from command_center.org.models import Region
-from command_center.org.permissions import can
+from command_center.org.permissions import allowed
 from command_center.org.scope import ScopeSpec
 
 
@@ -106,14 +106,6 @@ class State(models.TextChoices):
 
 OPEN_STATES = (State.RAISED, State.ASSIGNED, State.VERIFIED, State.HANDLED, State.TICKETED, State.EVALUATED)
 DUE_STATES = (State.ASSIGNED, State.VERIFIED)  # the department's clock runs until it has handled the alert
-
-
-def allowed(action: str):
-    def check(instance, user) -> bool:
-        return can(user, action)
-
-    check.__name__ = f"may_{action.replace('.', '_')}"
-    return check
 
 
 class Alert(FSMModelMixin, models.Model):

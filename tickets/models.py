@@ -8,9 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from command_center.org.models import Region
+from command_center.org.permissions import allowed
 from command_center.org.scope import ScopeSpec
-
-from .roles import allowed
 
 
 class TimeUnit(models.TextChoices):

@@ -1,7 +1,6 @@
 """Which roles may take each ticket action; registered with the permission layer in TicketsConfig.ready()."""
 
 from command_center.org.models import Role
-from command_center.org.permissions import can
 
 CENTER = (Role.DISPATCHER, Role.DUTY_CHIEF)
 
@@ -25,13 +24,3 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "tickets.add_caller": (Role.HOTLINE_AGENT, *CENTER),
     "tickets.see_contact": (Role.DISPATCHER, Role.DUTY_CHIEF, Role.HOTLINE_AGENT),
 }
-
-
-def allowed(action: str):
-    """A django-fsm permission callable: may `user` take `action`?"""
-
-    def check(instance, user) -> bool:
-        return can(user, action)
-
-    check.__name__ = f"may_{action.replace('.', '_')}"
-    return check

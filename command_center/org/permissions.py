@@ -88,3 +88,13 @@ def can(user, action: str) -> bool:
 def require(user, action: str) -> None:
     if not can(user, action):
         raise PermissionDenied(_("Your role may not do this."))
+
+
+def allowed(action: str):
+    """A django-fsm transition permission: may `user` take `action`? (`@transition(permission=allowed(...))`)"""
+
+    def check(instance, user) -> bool:
+        return can(user, action)
+
+    check.__name__ = f"may_{action.replace('.', '_')}"
+    return check
