@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext as _
 
 from command_center.org.models import Region
@@ -194,6 +194,10 @@ def recent_check_ins(user, *, limit: int = 10):
     return list(CheckIn.objects.filter(user=user).select_related("grid").order_by("-at")[:limit])
 
 
+def _seconds(duration: dt.timedelta | None) -> float:
+    return duration.total_seconds() if duration else 0.0
+
+
 def _weekday(day: dt.date) -> bool:
     return day.weekday() < 5
 
@@ -246,13 +250,9 @@ def worker_figures(
             inside_s=Sum("inside_seconds"),
             inside_m=Sum("inside_distance_m"),
             dist_m=Sum("distance_m"),
+            duration=Sum(F("ended_at") - F("started_at")),
         )
     }
-    durations: dict[int, float] = {}
-    for user_id, started, ended in Patrol.objects.filter(
-        user_id__in=user_ids, state=Patrol.State.DONE, started_at__gte=start, started_at__lt=end
-    ).values_list("user_id", "started_at", "ended_at"):
-        durations[user_id] = durations.get(user_id, 0) + (ended - started).total_seconds()
     check_days: dict[int, set] = {}
     for user_id, at in CheckIn.objects.filter(user_id__in=user_ids, inside_grid=True, at__gte=start, at__lt=end).values_list(
         "user_id", "at"
@@ -275,7 +275,7 @@ def worker_figures(
                 community=w.grid.community.name,
                 kind=w.kind,
                 patrols=p.get("n", 0),
-                patrol_hours=round(durations.get(w.user_id, 0) / 3600, 2),
+                patrol_hours=round(_seconds(patrols.get(w.user_id, {}).get("duration")) / 3600, 2),
                 inside_hours=round((p.get("inside_s") or 0) / 3600, 2),
                 inside_km=round((p.get("inside_m") or 0) / 1000, 3),
                 distance_km=round((p.get("dist_m") or 0) / 1000, 3),
