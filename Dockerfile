@@ -18,4 +18,4 @@ RUN python manage.py compilemessages --ignore node_modules -v0 \
     python manage.py collectstatic --noinput -v0
 
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "command_center.asgi:application"]
+CMD ["uvicorn", "--host", "0.0.0.0", "--port", "8000", "command_center.asgi:application"]

@@ -1,13 +1,11 @@
 """Data hub ingestion through HTTP: one 1,000,000-row NDJSON upload of vehicle positions.
 
-Starts the production web server (Daphne, as in the Procfile) on a free port against DATABASE_URL,
+Starts the production web server (Uvicorn, as in the Procfile) on a free port against DATABASE_URL,
 creates a push token for 危险货物运输车辆实时定位, streams the body from a file and reports accepted
 rows per second (wall clock of the whole request) and the server process's peak resident memory
-(VmHWM) during the upload, once through Daphne (the Procfile's server) and once through Uvicorn.
-Daphne queues a received body in memory before the application reads it; Uvicorn applies flow
-control, so its figure shows our own streaming. The same body also goes through the ingestion
-service in this process. The bench's rows are removed afterwards. Prints one JSON object as its
-last line. BENCH_ROWS and BENCH_SERVERS (default "daphne,uvicorn") change the run.
+(VmHWM) during the upload. Uvicorn applies flow control to request bodies, so the memory figure shows
+our own streaming. The same body also goes through the ingestion service in this process. The bench's
+rows are removed afterwards. Prints one JSON object as its last line. BENCH_ROWS changes the run.
 """
 
 import http.client
@@ -38,8 +36,7 @@ from datahub import services  # noqa: E402
 from datahub.models import DataResource, ExchangeBatch, ExchangeDaily  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
-# daphne is the Procfile's server; uvicorn applies flow control to request bodies (see the README)
-SERVERS = os.environ.get("BENCH_SERVERS", "daphne,uvicorn").split(",")
+SERVERS = ["uvicorn"]  # the Procfile's server
 VEHICLES = 1000
 PROVINCES = "苏浙沪皖鲁"
 
@@ -157,7 +154,6 @@ def upload(resource, secret, body: Path, size: int, server_name: str) -> dict:
     port = free_port()
     env = {**os.environ, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
     command = {
-        "daphne": [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "command_center.asgi:application"],
         "uvicorn": [str(ROOT / ".venv/bin/uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
                     "command_center.asgi:application"],
     }[server_name]

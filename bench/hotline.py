@@ -5,7 +5,7 @@
    Tickets cluster around every grid's station (~200 within 400 m, ten categories), so a search meets
    a realistic crowd of neighbours.
 2. Sustained intake through the API with duplicate detection on: BENCH_CLIENTS keep-alive clients against
-   BENCH_SERVERS Daphne processes; each contact is what the console does — GET /api/hotline/duplicates/,
+   BENCH_SERVERS Uvicorn processes; each contact is what the console does — GET /api/hotline/duplicates/,
    then POST /api/hotline/contacts/ (linked to the top candidate when it is a strong duplicate, else a new
    ticket) with an Idempotency-Key. Then the same through Open311: one form POST per request, which looks
    for a strong duplicate itself. Contacts/s over BENCH_INTAKE contacts each (goal ≥ 50/s). For scale, the
@@ -53,7 +53,6 @@ QUERIES = int(os.environ.get("BENCH_QUERIES", "2000"))
 INTAKE = int(os.environ.get("BENCH_INTAKE", "2000"))
 SERVERS = int(os.environ.get("BENCH_SERVERS", "2"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
-SERVER = os.environ.get("BENCH_SERVER", "daphne")  # the Procfile's server; "uvicorn" also works
 CODES = ["2101", "2102", "2201", "2202", "1101", "1501", "0201", "0203", "1301", "1302"]
 PHRASES = {
     "2101": ["小区停水一整天了没有通知", "自来水发黄有异味", "楼上水压太低洗不了澡"],
@@ -89,13 +88,13 @@ INSERT_SQL = """
 INSERT INTO tickets_ticket (number, source, category_id, title, description, location, address, grid_id, community_id,
     town_id, district_id, region_path, center_id, level, citizen_name, citizen_phone, urgent, state,
     state_before_suspension, version, occurred_at, created_at, dispatched_at, due_at, light, closed_at, rework_count,
-    urge_count, escalation_count, satisfaction)
+    urge_count, escalation_count, satisfaction, caller_count)
 SELECT 'HB' || g.district6 || lpad(i::text, 9, '0'), 'hotline', c.id, p.phrase, '市民来电：' || p.phrase,
     ST_Translate(g.station, ((i * 7919) %% 800 - 400) * 0.00001, ((i * 104729) %% 800 - 400) * 0.00001),
     '测试路' || (i %% 500) || '号', g.grid_id, g.community_id, g.town_id, g.district_id, g.path, g.town_id, 3, '', '', false,
     CASE WHEN i %% 2 = 0 THEN 'dispatched' ELSE 'handling' END, '', 3,
     %(now)s - ((i * 31 %% 43000) || ' minutes')::interval, %(now)s - ((i * 31 %% 43000) || ' minutes')::interval,
-    %(now)s - ((i * 31 %% 43000) || ' minutes')::interval, %(now)s + interval '5 days', 'green', NULL, 0, 0, 0, ''
+    %(now)s - ((i * 31 %% 43000) || ' minutes')::interval, %(now)s + interval '5 days', 'green', NULL, 0, 0, 0, '', 1
 FROM generate_series(%(start)s::bigint, %(stop)s::bigint) AS i
 JOIN bench_grid g ON g.n = i %% (SELECT count(*) FROM bench_grid)
 JOIN bench_cat c ON c.n = (i / 7) %% (SELECT count(*) FROM bench_cat)
@@ -286,7 +285,7 @@ def intake_figures(agent) -> dict:
             return f"http {r.status} {content[:120]!r}"
         return "linked" if "已关联" in json.loads(content)[0]["service_notice"] else "new_ticket"
 
-    servers = start_servers(SERVERS, server=SERVER, log_name=None)
+    servers = start_servers(SERVERS)
     try:
         for _, port in servers:  # warm every server up (imports, first connection, jieba's dictionary)
             warm = connect(port)
@@ -303,7 +302,7 @@ def intake_figures(agent) -> dict:
             proc.terminate()
         for proc, _ in servers:
             proc.wait(timeout=10)
-    return figures | {"intake_server": SERVER, "intake_servers": SERVERS, "intake_clients": CLIENTS}
+    return figures | {"intake_server": "uvicorn", "intake_servers": SERVERS, "intake_clients": CLIENTS}
 
 
 def inprocess_figures(agent) -> dict:
@@ -338,6 +337,8 @@ def inprocess_figures(agent) -> dict:
 def main():
     ensure_city()
     build()
+    if os.environ.get("BENCH_BUILD_ONLY"):
+        return
     agent = agent_user()
     figures = {"open_tickets": Ticket.objects.filter(state__in=["dispatched", "handling"]).count()}
     figures |= search_figures(agent)

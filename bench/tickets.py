@@ -1,6 +1,6 @@
 """Tickets at city scale: 1,000,000 tickets (100,000 open) in the demo city, then four figures.
 
-1. API intake: POST /api/tickets/tickets/ over real HTTP to Daphne (BENCH_SERVERS processes, default 2 = cores),
+1. API intake: POST /api/tickets/tickets/ over real HTTP to Uvicorn (BENCH_SERVERS processes, default 2 = cores),
    BENCH_CLIENTS concurrent keep-alive clients, each request with an Idempotency-Key; tickets/s.
 2. Department inbox: p50/p95 of GET /dept/ (the HTML page) and /api/tickets/assignments/ for a street's
    enforcement team holding ~83,000 shares (~8,000 open).
@@ -48,7 +48,6 @@ OPEN_EVERY = 10  # one ticket in ten is open: 100,000 of 1,000,000
 INTAKE = int(os.environ.get("BENCH_INTAKE", "3000"))
 SERVERS = int(os.environ.get("BENCH_SERVERS", "2"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
-SERVER = os.environ.get("BENCH_SERVER", "daphne")  # the Procfile's server; "uvicorn" for comparison
 ESCALATE = 5000
 
 
@@ -74,7 +73,7 @@ SELECT d.id, substr(d.code, 1, 9) AS town9 FROM org_department d WHERE d.code LI
 INSERT INTO tickets_ticket (number, source, category_id, title, description, location, address, grid_id, community_id,
     town_id, district_id, region_path, center_id, level, citizen_name, citizen_phone, urgent, state,
     state_before_suspension, version, occurred_at, created_at, dispatched_at, due_at, light, closed_at, rework_count,
-    urge_count, escalation_count, satisfaction)
+    urge_count, escalation_count, satisfaction, caller_count)
 SELECT 'B' || g.district6 || lpad(i::text, 10, '0'), CASE WHEN i %% 3 = 0 THEN 'hotline' ELSE 'grid' END, c.id,
     '批量工单 ' || i, '基准测试数据', ST_Translate(g.station, ((i * 7919) %% 200 - 100) * 0.00002, ((i * 104729) %% 200 - 100) * 0.00002),
     '测试路' || (i %% 500) || '号', g.grid_id, g.community_id, g.town_id, g.district_id, g.path, g.town_id, 3,
@@ -84,7 +83,7 @@ SELECT 'B' || g.district6 || lpad(i::text, 10, '0'), CASE WHEN i %% 3 = 0 THEN '
     %(now)s - (i || ' minutes')::interval,
     CASE WHEN i %% %(open_every)s = 0 THEN %(now)s + ((i %% 7200) || ' minutes')::interval ELSE NULL END,
     'green',
-    CASE WHEN i %% %(open_every)s = 0 THEN NULL ELSE %(now)s - ((i - 1) || ' minutes')::interval END, 0, 0, 0, ''
+    CASE WHEN i %% %(open_every)s = 0 THEN NULL ELSE %(now)s - ((i - 1) || ' minutes')::interval END, 0, 0, 0, '', 1
 FROM generate_series(%(start)s::bigint, %(stop)s::bigint) AS i
 JOIN bench_grid g ON g.n = i %% (SELECT count(*) FROM bench_grid)
 JOIN bench_cat c ON c.n = i %% (SELECT count(*) FROM bench_cat);
@@ -200,7 +199,7 @@ def intake(servers, user) -> dict:
         "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
         "error_samples": [f"{code} {body.decode(errors='replace')}" for code, body in errors],
         "retry_status": replay_status, "retry_created": Ticket.objects.count() - before,
-        "servers": f"{SERVER} × {len(servers)}", "clients": CLIENTS,
+        "servers": f"uvicorn × {len(servers)}", "clients": CLIENTS,
     }
 
 
@@ -295,7 +294,7 @@ def main():
     zf = Department.objects.get(code=f"{street.code[:9]}-ZF")
     staff, _ = User.objects.get_or_create(username="bench_zf", defaults={"role": Role.DEPARTMENT_STAFF, "department": zf})
     agent, _ = User.objects.get_or_create(username="bench_agent", defaults={"role": Role.HOTLINE_AGENT, "region": Region.objects.get(level=1)})
-    servers = start_servers(SERVERS, server=SERVER, log_name=f"bench-tickets-{SERVER}")
+    servers = start_servers(SERVERS, log_name="bench-tickets")
     try:
         log("intake …")
         intake_figures = intake(servers, agent)

@@ -2,7 +2,7 @@
 
 1. Snapshot: GET /api/dashboard/wall/snapshot/ (city wall and district wall) through Django; p50/p95 ms.
 2. Statistics: GET /stats/ for a one-year range, city leader; p50/p95 ms.
-3. Event to screen: BENCH_CLIENTS (50) websocket clients on Daphne, a Celery worker relaying on the commit kick
+3. Event to screen: BENCH_CLIENTS (50) websocket clients on Uvicorn, a Celery worker relaying on the commit kick
    (as `make run` does); tickets are created through the service and the time from commit to arrival at every
    client is measured; p50/p95 ms.
 
@@ -31,8 +31,6 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -43,6 +41,8 @@ from command_center.org.models import Region, Role, User  # noqa: E402
 from grid.models import Grid  # noqa: E402
 from tickets import services  # noqa: E402
 from tickets.models import Category, Ticket  # noqa: E402
+
+from bench._common import free_port, session_for  # noqa: E402
 
 TOTAL = int(os.environ.get("BENCH_TICKETS", "1000000"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
@@ -201,18 +201,7 @@ def user(username, role, region):
 
 
 def session_cookie(u) -> str:
-    s = SessionStore()
-    s[SESSION_KEY] = str(u.pk)
-    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    s[HASH_SESSION_KEY] = u.get_session_auth_hash()
-    s.create()
-    return f"{settings.SESSION_COOKIE_NAME}={s.session_key}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return f"{settings.SESSION_COOKIE_NAME}={session_for(u)[0]}"
 
 
 def start(cmd, env):
@@ -250,11 +239,12 @@ def listen(port, cookie, clients, events, ready, results):
 
 
 def event_to_screen(leader, dispatcher, town) -> dict:
-    """Commit → Celery kick → worker relay → Redis → Daphne → every client, for BENCH_CLIENTS clients."""
+    """Commit → Celery kick → worker relay → Redis → Uvicorn → every client, for BENCH_CLIENTS clients."""
     env = {**os.environ, "DEBUG": "false", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "command_center.settings.dev"}
     port = free_port()
     bin_dir = ROOT / ".venv" / "bin"
-    daphne = start([str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "command_center.asgi:application"], env)
+    server = start([str(bin_dir / "uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                    "command_center.asgi:application"], env)
     worker = start([str(bin_dir / "celery"), "-A", "command_center", "worker", "--concurrency=2", "--loglevel=WARNING",
                     "-Q", "celery", "--hostname", f"wallbench{port}@%h"], env)
     try:
@@ -293,7 +283,7 @@ def event_to_screen(leader, dispatcher, town) -> dict:
                 "p50_ms": round(statistics.median(latencies), 1), "p95_ms": round(percentile(latencies, 95), 1),
                 "max_ms": round(max(latencies), 1)}
     finally:
-        for process in (daphne, worker):
+        for process in (server, worker):
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=20)
 

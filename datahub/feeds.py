@@ -7,7 +7,6 @@ temporary staging table merged with INSERT … ON CONFLICT (a newer row for the 
 """
 
 import hashlib
-import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -17,7 +16,7 @@ import fastjsonschema
 import orjson
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.utils.translation import gettext as _
-from psycopg2 import sql
+from psycopg import sql
 from stdnum.cn import uscc
 
 from . import partitions
@@ -273,11 +272,8 @@ class VehiclePositionFeed(Feed):
         if missing:
             partitions.ensure_position_partitions(missing)
             self.known_days |= missing
-        self.ctx.cursor.copy_expert(
-            "COPY datahub_vehicle_position (plate, recorded_at, point, speed_kmh, batch_id) FROM STDIN",
-            io.StringIO("".join(lines)),
-            size=1 << 20,
-        )
+        with self.ctx.cursor.copy("COPY datahub_vehicle_position (plate, recorded_at, point, speed_kmh, batch_id) FROM STDIN") as copy:
+            copy.write("".join(lines))
 
     def finish(self):
         self.flush()
@@ -313,11 +309,8 @@ class StagedFeed(Feed):
             self.flush()
 
     def copy(self, lines):
-        self.ctx.cursor.copy_expert(
-            sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(self.stage)).as_string(self.ctx.cursor),
-            io.StringIO("".join(lines)),
-            size=1 << 20,
-        )
+        with self.ctx.cursor.copy(sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(self.stage))) as copy:
+            copy.write("".join(lines))
 
     def merge_sql(self):
         names = [n for n, _t in self.columns]

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 
 from django.db import connections
-from psycopg2 import errors, sql
+from psycopg import errors, sql
 
 PARENT = "datahub_vehicle_position"
 CST = dt_timezone(timedelta(hours=8))
@@ -31,9 +31,13 @@ def _side_connection():
     conn = connections.create_connection("default")
     conn.ensure_connection()
     conn.connection.autocommit = True
-    with conn.connection.cursor() as cursor:
-        cursor.execute("SET lock_timeout = '15s'")
     return conn
+
+
+def _begin(cursor) -> None:
+    # SET LOCAL: the setting ends with the transaction and never follows the connection back into the pool
+    cursor.execute("BEGIN")
+    cursor.execute("SET LOCAL lock_timeout = '15s'")
 
 
 def ensure_position_partitions(days: Iterable[date]) -> list[str]:
@@ -52,7 +56,7 @@ def ensure_position_partitions(days: Iterable[date]) -> list[str]:
                     continue
                 start, end = _bounds(day)
                 ident, parent = sql.Identifier(name), sql.Identifier(PARENT)
-                cursor.execute("BEGIN")
+                _begin(cursor)
                 try:
                     cursor.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS)").format(ident, parent))
                     cursor.execute(
@@ -102,7 +106,7 @@ def drop_partitions_before(cutoff: date) -> list[str]:
     try:
         with conn.connection.cursor() as cursor:
             for name in old:
-                cursor.execute("BEGIN")
+                _begin(cursor)
                 cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name)))
                 rows = cursor.fetchone()[0]
                 cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))

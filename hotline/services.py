@@ -171,10 +171,9 @@ def contact_create(
     `by` is the agent; None with `open311_client` for requests from Open311 clients."""
     if open311_client is None:
         require(by, "hotline.take")
+    # A retried key is caught by the contact's unique constraints when it is saved (the except below):
+    # no lookup before the first attempt. The transaction rolls back whatever the retry did meanwhile.
     key = (idempotency_key or "").strip()[:80] or None
-    replay = _existing(by=by, client=open311_client, key=key)
-    if replay is not None:
-        return replay
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Unknown channel.")})
     if type not in ContactType.values:
@@ -232,6 +231,9 @@ def contact_create(
                         % {"channel": Channel(channel).label, "content": content[:200]},
                     )
                 except ticket_services.TransitionRefused as exc:
+                    replay = _existing(by=by, client=open311_client, key=key)
+                    if replay is not None:  # a retry of a contact taken before the ticket closed
+                        return replay
                     raise NotPossible(_("The ticket was closed meanwhile; create a new ticket instead.")) from exc
             else:
                 contact.ticket = ticket_services.ticket_create(

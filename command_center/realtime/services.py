@@ -4,6 +4,7 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -15,6 +16,8 @@ from .models import GroupSequence, Heartbeat, OutboxEvent
 logger = logging.getLogger(__name__)
 
 RELAY_LOCK_KEY = 0x0C0C_0001  # pg advisory lock: one relay at a time keeps each group's order
+KICK_PENDING = "realtime:relay-kick-pending"  # cache key: a relay kick is queued and has not started
+KICK_PENDING_SECONDS = 5  # a lost kick (broker away, worker down) blocks later kicks no longer than one sweep
 ALL_GROUP = "all"  # administrators' walls see every event
 
 
@@ -57,31 +60,44 @@ def outbox_write(*, topic: str, data: dict, region=None, department_ids=(), grou
 
 
 def kick_relay() -> None:
-    """Ask a worker to relay now; when the broker is away the periodic sweep does it later."""
+    """Ask a worker to relay now; when the broker is away the periodic sweep does it later.
+
+    Kicks coalesce: while one is queued and its relay has not started, later commits send none (a Redis
+    SET NX instead of a Celery message each). The relay clears the mark before it reads the outbox, so it
+    sees every row committed before a kick it absorbed; a commit after the clear sends a kick of its own."""
     from .tasks import relay_outbox
 
     try:
+        if not cache.add(KICK_PENDING, 1, timeout=KICK_PENDING_SECONDS):
+            return
         relay_outbox.apply_async(retry=False)
-    except Exception:  # the broker being down must never fail the request that made the change
+    except Exception:  # Redis or the broker being down must never fail the request that made the change
         logger.warning("outbox relay not kicked (broker unavailable); the sweep will send it", exc_info=True)
+
+
+def relay_kicked() -> int:
+    """The relay task: clear the pending kick, then send everything unsent."""
+    try:
+        cache.delete(KICK_PENDING)
+    except Exception:
+        logger.warning("could not clear the pending relay kick; it expires by itself", exc_info=True)
+    return relay_pending()
 
 
 def relay_pending(*, batch: int = 500) -> int:
     """Publish unsent rows in id order. Returns how many were sent; stops at the first failure.
 
     A kick that finds another relay running returns at once; the running relay looks again for unsent rows
-    after releasing its lock, so a row committed meanwhile is sent now rather than at the next sweep."""
+    after releasing its lock, so a row committed meanwhile is sent now rather than at the next sweep.
+    The lock is transaction-scoped: it ends with the transaction, never with a pooled connection's session."""
     total = 0
     while True:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [RELAY_LOCK_KEY])
-            if not cursor.fetchone()[0]:
-                return total
-        try:
-            sent = _relay_locked(batch)
-        finally:
+        with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [RELAY_LOCK_KEY])
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [RELAY_LOCK_KEY])
+                if not cursor.fetchone()[0]:
+                    return total
+            sent = _relay_locked(batch)
         total += sent
         if not sent or not OutboxEvent.objects.filter(sent_at__isnull=True).exists():
             return total

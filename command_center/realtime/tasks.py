@@ -5,7 +5,7 @@ from . import services
 
 @shared_task(name="realtime.relay_outbox", ignore_result=True)
 def relay_outbox():
-    return services.relay_pending()
+    return services.relay_kicked()
 
 
 @shared_task(name="realtime.heartbeat", ignore_result=True)

@@ -18,7 +18,6 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -93,7 +92,21 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A psycopg connection pool in every process. Under ASGI each request's sync code runs in a thread of its
+# own, so a persistent connection (CONN_MAX_AGE) would never be used twice; without the pool every request
+# paid for a new PostgreSQL backend (about 30 ms of server CPU with PostGIS, bench/tickets.py). DB_POOL_MAX=0
+# turns the pool off and CONN_MAX_AGE applies again.
+DB_POOL_MAX = env.int("DB_POOL_MAX", default=16)
+if DB_POOL_MAX:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django returns them after each request
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN", default=2),
+        "max_size": DB_POOL_MAX,
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),  # seconds a request waits for a free connection
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -119,7 +132,7 @@ CHANNEL_LAYERS = {
 AUTH_USER_MODEL = "org.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "command_center.org.backends.ScopedModelBackend",  # ModelBackend that loads the user's region and department with it
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

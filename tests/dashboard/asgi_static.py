@@ -1,4 +1,4 @@
-"""The project's ASGI application with static files served, for the Daphne the browser tests start."""
+"""The project's ASGI application with static files served, for the server the browser tests start."""
 
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 

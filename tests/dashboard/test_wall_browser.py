@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def daphne(private_redis):
-    """Daphne in a subprocess on a free port, on the test database and the private Redis; map tiles unreachable."""
+def server(private_redis):
+    """Uvicorn (the Procfile's server) in a subprocess on a free port, on the test database and the private Redis; map tiles unreachable."""
     port = free_port()
     db = settings.DATABASES["default"]
     env = os.environ | {
@@ -35,7 +35,8 @@ def daphne(private_redis):
         "MAP_TILES_URL": "http://tiles.invalid/{z}/{x}/{y}.png",
     }
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "tests.dashboard.asgi_static:application"],
+        [str(Path(sys.executable).parent / "uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "tests.dashboard.asgi_static:application"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
@@ -48,7 +49,7 @@ def daphne(private_redis):
             time.sleep(0.2)
     else:
         process.terminate()
-        raise RuntimeError("daphne did not start: " + process.stderr.read().decode()[-2000:])
+        raise RuntimeError("uvicorn did not start: " + process.stderr.read().decode()[-2000:])
     yield url
     process.terminate()
     process.wait(timeout=10)
@@ -105,7 +106,7 @@ def history(loop):
     loop.create(n=7, code="2101", source="hotline", title="热线反映停水")
 
 
-def test_a_new_ticket_reaches_the_open_wall_and_a_cut_socket_recovers(history, hg_loop, daphne, browser, loop, jc_leader):
+def test_a_new_ticket_reaches_the_open_wall_and_a_cut_socket_recovers(history, hg_loop, server, browser, loop, jc_leader):
 
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
     tile_requests = []
@@ -113,8 +114,8 @@ def test_a_new_ticket_reaches_the_open_wall_and_a_cut_socket_recovers(history, h
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    browser_login(page, daphne, jc_leader.username)
-    page.goto(f"{daphne}/wall/")
+    browser_login(page, server, jc_leader.username)
+    page.goto(f"{server}/wall/")
     wait_until(page, "!!(window.wallDebug && window.wallDebug.snapshots >= 1 && document.body.dataset.rendered)")
     page.wait_for_selector("#link[data-state=live]")
     assert page.evaluate("window.wallDebug.grids()") > 0  # boundaries drew although no tile arrived
@@ -123,7 +124,7 @@ def test_a_new_ticket_reaches_the_open_wall_and_a_cut_socket_recovers(history, h
     assert received == Ticket.objects.filter(created_at__gte=today_start(), region_path__startswith="329900000000/329902000000/").count()
 
     started = time.monotonic()
-    api_create(daphne, loop.dispatcher, title="墙上实时出现的新工单", point=inside(loop.grids[1], 0.5, 0.5))
+    api_create(server, loop.dispatcher, title="墙上实时出现的新工单", point=inside(loop.grids[1], 0.5, 0.5))
     feed_shows(page, "墙上实时出现的新工单", timeout=2.0)
     assert time.monotonic() - started < 2.0
     assert page.inner_text("#kpi-received_today") == str(received + 1)
@@ -132,14 +133,14 @@ def test_a_new_ticket_reaches_the_open_wall_and_a_cut_socket_recovers(history, h
     # cut the socket; while it is down a ticket is created; the wall reconnects, reloads and is consistent again
     page.evaluate("window.wallDebug.cut()")
     page.wait_for_selector("#link[data-state=reconnecting]", timeout=2000)
-    api_create(daphne, loop.dispatcher, title="断线期间的工单", point=inside(loop.grids[2], 0.4, 0.4))
+    api_create(server, loop.dispatcher, title="断线期间的工单", point=inside(loop.grids[2], 0.4, 0.4))
     wait_until(page, "window.wallDebug.snapshots >= 2", timeout=10)
     page.wait_for_selector("#link[data-state=live]")
     feed_shows(page, "断线期间的工单", timeout=5)
     assert page.inner_text("#kpi-received_today") == str(received + 2)
     assert page.evaluate(WALL_MATCHES_FRESH_SNAPSHOT)
     wait_until(page, "wallDebug.markers() === Object.keys(wallDebug.snapshot.state.tickets).length")  # one per open ticket
-    api_create(daphne, hg_loop.dispatcher, title="海港区不应出现", point=inside(hg_loop.grids[0]))  # another district's
+    api_create(server, hg_loop.dispatcher, title="海港区不应出现", point=inside(hg_loop.grids[0]))  # another district's
     page.wait_for_timeout(500)
     assert "海港区不应出现" not in page.inner_text("#feed")
 

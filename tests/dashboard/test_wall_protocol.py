@@ -96,6 +96,8 @@ def test_an_event_committed_before_the_snapshot_but_relayed_after_is_not_applied
         assert set(middle["pending"]) >= set(OutboxEvent.objects.filter(sent_at__isnull=True).values_list("id", flat=True))
         assert str(first.pk) in middle["state"]["tickets"]
     finally:
+        with blocker.cursor() as cursor:  # a session lock would go back into the connection pool with the connection
+            cursor.execute("SELECT pg_advisory_unlock_all()")
         blocker.close()
 
     def later():

@@ -1,4 +1,6 @@
 import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY, load_backend
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -73,3 +75,20 @@ def test_me_endpoint_names_role_and_scope(alice):
 def test_list_queries_do_not_grow_with_rows(alice, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
         api(alice).get(reverse("department-list"), {"limit": 200})
+
+
+def test_a_request_loads_its_user_with_region_and_department_in_one_query(alice, cg_staff, django_assert_num_queries):
+    """The session's user comes with its scope: `visible()` needs no second query, and the region's
+    boundary (the largest value in the table) is not read."""
+    for user, scope in ((alice, lambda u: u.region.path), (cg_staff, lambda u: (u.department.code, u.department_id))):
+        client = Client()
+        client.force_login(user)
+        request = client.get(reverse("me")).wsgi_request
+        assert request.user.pk == user.pk
+        backend = request.session[BACKEND_SESSION_KEY]
+        assert backend == "command_center.org.backends.ScopedModelBackend"
+        with django_assert_num_queries(1):
+            loaded = load_backend(backend).get_user(user.pk)
+            assert scope(loaded)
+        if loaded.region_id:
+            assert "boundary" in loaded.region.get_deferred_fields()

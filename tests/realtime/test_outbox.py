@@ -83,6 +83,8 @@ def test_only_one_relay_runs_at_a_time(city):
         assert relay_pending() == 0
         assert OutboxEvent.objects.filter(sent_at__isnull=True).count() == pending
     finally:
+        with other.cursor() as cursor:  # a session lock would go back into the connection pool with the connection
+            cursor.execute("SELECT pg_advisory_unlock_all()")
         other.close()
     assert district.code
 
@@ -115,3 +117,58 @@ def test_one_relay_kick_per_transaction(city, monkeypatch):
     with transaction.atomic():
         outbox_write(topic="ticket.updated", data={"n": 6}, region=district)
     assert kicks == [1, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_kicks_coalesce_while_one_is_queued_and_the_relay_still_sends_every_row(city):
+    """A commit while a kick is queued sends no kick of its own; the relay clears the mark before it reads,
+    so it sends that commit's row too, and the next commit after it kicks again."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from command_center.realtime.services import KICK_PENDING, relay_kicked
+
+    district = Region.objects.get(code="329902000000")
+    OutboxEvent.objects.filter(sent_at__isnull=True).update(sent_at=timezone.now())
+    cache.delete(KICK_PENDING)
+    assert cache.add(KICK_PENDING, 1, timeout=5)  # a kick is queued; its relay has not started
+    for n in (1, 2):
+        with transaction.atomic():
+            outbox_write(topic="ticket.updated", data={"n": n}, region=district)
+    # tasks run eagerly in tests: had either commit kicked, its relay would have sent the rows by now
+    assert OutboxEvent.objects.filter(sent_at__isnull=True).count() == 2
+    assert relay_kicked() == 2
+    assert cache.get(KICK_PENDING) is None
+    with transaction.atomic():
+        outbox_write(topic="ticket.updated", data={"n": 3}, region=district)
+    assert not OutboxEvent.objects.filter(sent_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_relay_holds_its_lock_only_inside_its_transaction(city, monkeypatch):
+    """Connections go back to a pool: a session-level lock would stay with one and block every later relay."""
+    from django.db import connection
+
+    from command_center.realtime import services
+
+    held = []
+    relay_locked = services._relay_locked
+
+    def spy(batch):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND pid = pg_backend_pid()",
+                [RELAY_LOCK_KEY],
+            )
+            held.append((cursor.fetchone()[0], connection.in_atomic_block))
+        return relay_locked(batch)
+
+    monkeypatch.setattr(services, "_relay_locked", spy)
+    district = Region.objects.get(code="329902000000")
+    with transaction.atomic():
+        outbox_write(topic="ticket.updated", data={"n": 1}, region=district)
+    services.relay_pending()
+    assert held and held[0] == (1, True)  # locked, inside the relay's own transaction
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s", [RELAY_LOCK_KEY])
+        assert cursor.fetchone()[0] == 0

@@ -105,14 +105,17 @@ def assignments_deadline_batch(rows: Sequence[Assignment], now: dt.datetime) -> 
 
 
 def _update_values(table: str, columns: list[str], rows: list[tuple], *, casts: list[str]) -> None:
-    """One UPDATE … FROM (VALUES …) for many rows (Django's bulk_update builds a CASE per row and
-    costs more in Python than the database spends on it). Identifiers are ours; values are parameters."""
-    from psycopg2.extras import execute_values
-
-    assignments = ", ".join(f"{c} = v.{c}::{cast}" for c, cast in zip(columns, casts))
-    sql = f"UPDATE {table} AS t SET {assignments} FROM (VALUES %s) AS v(id, {', '.join(columns)}) WHERE t.id = v.id"
+    """One UPDATE … FROM unnest(arrays) for many rows (Django's bulk_update builds a CASE per row and
+    costs more in Python than the database spends on it). Identifiers are ours; values are parameters,
+    one array per column."""
+    if not rows:
+        return
+    arrays = [list(column) for column in zip(*rows)]
+    assignments = ", ".join(f"{c} = v.{c}" for c in columns)
+    unnest = ", ".join(f"%s::{cast}[]" for cast in ["bigint", *casts])
+    sql = f"UPDATE {table} AS t SET {assignments} FROM unnest({unnest}) AS v(id, {', '.join(columns)}) WHERE t.id = v.id"
     with connection.cursor() as cursor:
-        execute_values(cursor.cursor, sql, rows, page_size=1000)
+        cursor.execute(sql, arrays)
 
 
 def _bulk_event(t: Ticket, action: str, note: str, data: dict) -> TicketEvent:
