@@ -113,7 +113,7 @@ REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "command_center.cache.SharedRedisCache",  # RedisCache, one client per process
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "cc",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
