@@ -7,10 +7,11 @@ outsider who must be refused.
 import os
 import subprocess
 import tempfile
+from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 
 from command_center.org.models import Department, Region, Role, User
 
@@ -190,3 +191,19 @@ def browser_login(page, base_url: str, username: str, password: str = "Test-pass
     page.fill("#id_password", password)
     page.click("button[type=submit].primary")
     page.wait_for_load_state("networkidle")
+
+
+@contextmanager
+def relay_lock_held():
+    """Another relay holds the outbox relay's lock (on a connection of its own) for the block."""
+    from command_center.realtime.services import RELAY_LOCK_KEY
+
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [RELAY_LOCK_KEY])
+        yield
+    finally:
+        with other.cursor() as cursor:  # a session lock would go back into the connection pool with the connection
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+        other.close()

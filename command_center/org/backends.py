@@ -1,5 +1,6 @@
 """The authentication backend: Django's ModelBackend, loading each request's user with its scope."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 
@@ -9,15 +10,9 @@ class ScopedModelBackend(ModelBackend):
     its boundary, which no permission check needs and which is the largest value in the table."""
 
     def get_user(self, user_id):
-        UserModel = self._user_model()
+        UserModel = get_user_model()
         try:
             user = UserModel._default_manager.select_related("region", "department").defer("region__boundary").get(pk=user_id)
         except UserModel.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
-
-    @staticmethod
-    def _user_model():
-        from django.contrib.auth import get_user_model
-
-        return get_user_model()

@@ -6,12 +6,12 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.db import connections
 
 from command_center.dashboard.wall import apply_event, figures, wall_snapshot
 from command_center.realtime.consumers import WallConsumer
 from command_center.realtime.models import OutboxEvent
-from command_center.realtime.services import RELAY_LOCK_KEY, relay_pending
+from command_center.realtime.services import relay_pending
+from tests.conftest import relay_lock_held
 
 transactional = pytest.mark.django_db(transaction=True)
 
@@ -87,18 +87,11 @@ def test_snapshot_plus_events_equals_a_fresh_snapshot(private_redis, loop, hg_lo
 @transactional
 def test_an_event_committed_before_the_snapshot_but_relayed_after_is_not_applied_twice(private_redis, loop, jc_leader):
     before = wall_snapshot(jc_leader)
-    blocker = connections.create_connection("default")
-    try:
-        with blocker.cursor() as cursor:  # another relay holds the lock: the new rows stay unsent for now
-            cursor.execute("SELECT pg_advisory_lock(%s)", [RELAY_LOCK_KEY])
+    with relay_lock_held():  # the new rows stay unsent for now
         first = loop.create(n=5, title="快照前提交")
         middle = wall_snapshot(jc_leader)
         assert set(middle["pending"]) >= set(OutboxEvent.objects.filter(sent_at__isnull=True).values_list("id", flat=True))
         assert str(first.pk) in middle["state"]["tickets"]
-    finally:
-        with blocker.cursor() as cursor:  # a session lock would go back into the connection pool with the connection
-            cursor.execute("SELECT pg_advisory_unlock_all()")
-        blocker.close()
 
     def later():
         relay_pending()

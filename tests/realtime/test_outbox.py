@@ -8,6 +8,7 @@ from command_center.org.models import Region
 from command_center.realtime.consumers import WallConsumer
 from command_center.realtime.models import OutboxEvent
 from command_center.realtime.services import RELAY_LOCK_KEY, current_seq, outbox_write, relay_pending
+from tests.conftest import relay_lock_held
 
 
 async def _collect(user, *, expect: int, before=None):
@@ -76,16 +77,9 @@ def test_only_one_relay_runs_at_a_time(city):
     with transaction.atomic():
         OutboxEvent.objects.create(topic="x", data={}, groups=["region-329902000000"])
     pending = OutboxEvent.objects.filter(sent_at__isnull=True).count()
-    other = connections.create_connection("default")
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [RELAY_LOCK_KEY])
+    with relay_lock_held():
         assert relay_pending() == 0
         assert OutboxEvent.objects.filter(sent_at__isnull=True).count() == pending
-    finally:
-        with other.cursor() as cursor:  # a session lock would go back into the connection pool with the connection
-            cursor.execute("SELECT pg_advisory_unlock_all()")
-        other.close()
     assert district.code
 
 
