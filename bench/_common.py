@@ -1,4 +1,4 @@
-"""Helpers the HTTP benchmarks share: a signed-in session, free ports, and Uvicorn servers.
+"""Helpers the HTTP benchmarks share: a signed-in session, free ports, Uvicorn servers, and where the CPU went.
 
 Imported after django.setup() by the bench scripts (make bench skips files starting with "_").
 """
@@ -8,6 +8,7 @@ import secrets
 import socket
 import subprocess
 import time
+import timeit
 from pathlib import Path
 
 from django.conf import settings
@@ -59,3 +60,83 @@ def start_servers(n: int, *, log_name: str | None = None) -> list[tuple[subproce
             except OSError:
                 time.sleep(0.2)
     return servers
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far (Linux /proc; 0 once it has gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() in ("postgres", "postmaster"):
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+class CPUMeter:
+    """CPU spent by the servers, by PostgreSQL (every backend) and by this process while a block runs.
+
+    `per(n)` divides by the requests made: what one request costs the machine, whatever its speed."""
+
+    def __init__(self, servers):
+        self.server_pids = [proc.pid for proc, _ in servers]
+
+    def _sample(self):
+        return (sum(_cpu_seconds(p) for p in self.server_pids), sum(_cpu_seconds(p) for p in _postgres_pids()),
+                time.process_time())
+
+    def __enter__(self):
+        self._pg_before = {p: _cpu_seconds(p) for p in _postgres_pids()}
+        self._start = self._sample()
+        return self
+
+    def __exit__(self, *exc):
+        end = self._sample()
+        # backends that ended meanwhile took their CPU with them; count what they had at the start out again
+        gone = sum(cpu for pid, cpu in self._pg_before.items() if not os.path.exists(f"/proc/{pid}"))
+        self.servers, self.postgres, self.client = (end[0] - self._start[0], end[1] - self._start[1] + gone,
+                                                    end[2] - self._start[2])
+
+    def per(self, n: int) -> dict:
+        ms = lambda seconds: round(seconds / max(n, 1) * 1000, 2)  # noqa: E731
+        return {"servers_ms": ms(self.servers), "postgres_ms": ms(self.postgres), "client_ms": ms(self.client),
+                "total_ms": ms(self.servers + self.postgres + self.client)}
+
+
+def machine() -> dict:
+    """How fast this machine runs Python, so figures from different machines can be compared: the best of five
+    runs of a fixed pure-Python loop (about 0.6 µs on a current desktop core), and the cores there are."""
+    loop = min(timeit.repeat("sum(range(100))", number=100_000, repeat=5)) / 100_000
+    return {"cores": os.cpu_count(), "python_loop_us": round(loop * 1e6, 2)}
+
+
+def floor_request(servers, headers: dict, n: int = 400) -> dict:
+    """The cheapest signed-in API request on the same servers (GET /api/org/me/: session, user, DRF, nothing
+    else), its CPU per request: below this no endpoint can go without leaving Django's session auth."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", servers[0][1], timeout=60)
+    for _ in range(20):
+        conn.request("GET", "/api/org/me/", headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"/api/org/me/: HTTP {response.status}")
+    with CPUMeter(servers[:1]) as meter:
+        for _ in range(n):
+            conn.request("GET", "/api/org/me/", headers=headers)
+            conn.getresponse().read()
+    conn.close()
+    return meter.per(n)

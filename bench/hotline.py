@@ -46,7 +46,7 @@ from grid.models import Grid  # noqa: E402
 from hotline import selectors  # noqa: E402
 from tickets.models import Category, Ticket  # noqa: E402
 
-from bench._common import log, session_for, start_servers  # noqa: E402
+from bench._common import CPUMeter, floor_request, log, machine, session_for, start_servers  # noqa: E402
 
 OPEN = int(os.environ.get("BENCH_OPEN_TICKETS", "100000"))
 QUERIES = int(os.environ.get("BENCH_QUERIES", "2000"))
@@ -208,16 +208,18 @@ def drive(servers, name: str, one) -> dict:
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with CPUMeter(servers) as meter:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     elapsed = time.perf_counter() - t0
     latencies.sort()
     ok = outcomes.count("linked") + outcomes.count("new_ticket")
     return {
         f"{name}_contacts": INTAKE,
         f"{name}_failed": INTAKE - ok,
+        f"{name}_cpu_per_contact": meter.per(INTAKE),
         f"{name}_linked": outcomes.count("linked"),
         f"{name}_new_tickets": outcomes.count("new_ticket"),
         f"{name}_contacts_per_s": round(ok / elapsed, 1),
@@ -297,6 +299,7 @@ def intake_figures(agent) -> dict:
         log(f"console intake {figures['intake_console_contacts_per_s']} contacts/s")
         figures |= drive(servers, "intake_open311", open311)
         log(f"Open311 intake {figures['intake_open311_contacts_per_s']} contacts/s")
+        figures["floor_request_cpu"] = floor_request(servers, headers)
     finally:
         for proc, _ in servers:
             proc.terminate()
@@ -340,7 +343,7 @@ def main():
     if os.environ.get("BENCH_BUILD_ONLY"):
         return
     agent = agent_user()
-    figures = {"open_tickets": Ticket.objects.filter(state__in=["dispatched", "handling"]).count()}
+    figures = {"machine": machine(), "open_tickets": Ticket.objects.filter(state__in=["dispatched", "handling"]).count()}
     figures |= search_figures(agent)
     log(f"duplicate search p95 {figures['duplicate_search_p95_ms']} ms")
     figures |= inprocess_figures(agent)

@@ -41,7 +41,7 @@ from grid.models import Grid  # noqa: E402
 from tickets import deadlines  # noqa: E402
 from tickets.models import Assignment, Category, Ticket  # noqa: E402
 
-from bench._common import log, session_for, start_servers  # noqa: E402
+from bench._common import CPUMeter, floor_request, log, machine, session_for, start_servers  # noqa: E402
 
 TOTAL = int(os.environ.get("BENCH_TICKETS", "1000000"))
 OPEN_EVERY = 10  # one ticket in ten is open: 100,000 of 1,000,000
@@ -184,8 +184,9 @@ def intake(servers, user) -> dict:
         c.getresponse().read()
     threads = [threading.Thread(target=client, args=(servers[i % len(servers)][1],)) for i in range(CLIENTS)]
     t0 = time.perf_counter()
-    [t.start() for t in threads]
-    [t.join() for t in threads]
+    with CPUMeter(servers) as meter:
+        [t.start() for t in threads]
+        [t.join() for t in threads]
     elapsed = time.perf_counter() - t0
     # a retry with a used key creates nothing
     before = Ticket.objects.count()
@@ -199,6 +200,7 @@ def intake(servers, user) -> dict:
         "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
         "error_samples": [f"{code} {body.decode(errors='replace')}" for code, body in errors],
         "retry_status": replay_status, "retry_created": Ticket.objects.count() - before,
+        "cpu_per_ticket": meter.per(len(statuses)), "floor_request_cpu": floor_request(servers, headers),
         "servers": f"uvicorn × {len(servers)}", "clients": CLIENTS,
     }
 
@@ -313,6 +315,7 @@ def main():
     idle = idle_scan()
     escalation = escalation_scan()
     print(json.dumps({
+        "machine": machine(),
         "tickets": Ticket.objects.count(),
         "open_tickets": Ticket.objects.filter(state__in=["new", "open", "dispatched", "handling", "verifying", "suspended"]).count(),
         "intake": intake_figures,
