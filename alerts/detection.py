@@ -5,9 +5,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from .hooks import CONTACTS_PENDING
 from .models import VEHICLE_KINDS, AlertRule, RuleKind
 from .services import alert_raise, in_system_language
 
@@ -18,6 +20,8 @@ STATE_KINDS = (RuleKind.LICENCE, RuleKind.GROUP_RENTAL)
 HOTLINE_KINDS = (RuleKind.HOTLINE_SURGE, RuleKind.SENSITIVE_CONTENT, RuleKind.REPEATED_COMPLAINT)
 # Vehicle rules look back this far before a batch's first position, so an episode that began earlier is seen whole.
 VEHICLE_LOOKBACK = dt.timedelta(hours=2)
+# Incremental contact detection reaches back this far: a contact's time is set before its transaction commits.
+CONTACT_SETTLE = dt.timedelta(minutes=1)
 
 
 @dataclass
@@ -119,17 +123,17 @@ def detect_batch(batch_id: int) -> RunResult:
     return run_rules(rules=rules, since=first - VEHICLE_LOOKBACK, until=last + dt.timedelta(microseconds=1), subjects=plates)
 
 
-def detect_contact(contact_id: int) -> RunResult:
-    """Incremental detection after one 12345 contact was taken in: its wording, its address, its category's surge."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT created_at FROM hotline_contact WHERE id = %s", [contact_id])
-        row = cursor.fetchone()
-    if row is None:
-        return RunResult()
-    at = row[0]
-    result = run_rules(
-        rules=active_rules([RuleKind.SENSITIVE_CONTENT, RuleKind.REPEATED_COMPLAINT]), since=at,
-        until=at + dt.timedelta(microseconds=1),
-    )
-    _add(result, run_rules(rules=active_rules([RuleKind.HOTLINE_SURGE]), since=at, until=max(at, timezone.now())))
+def detect_contacts(since: dt.datetime) -> RunResult:
+    """Incremental detection after 12345 contacts (hooks.kick_contact_detection): the wording and address rules
+    over the contacts taken in since `since`, a category's surge up to now. The window reaches back
+    CONTACT_SETTLE because a contact's time is set before its transaction commits; alerts deduplicate, so
+    overlapping windows raise nothing twice."""
+    try:
+        cache.delete(CONTACTS_PENDING)  # first: a contact committed from now on queues a detection of its own
+    except Exception:
+        logger.warning("alerts: could not clear the pending contact detection; it expires by itself", exc_info=True)
+    now = timezone.now()
+    start = min(since, now) - CONTACT_SETTLE
+    result = run_rules(rules=active_rules([RuleKind.SENSITIVE_CONTENT, RuleKind.REPEATED_COMPLAINT]), since=start, until=now)
+    _add(result, run_rules(rules=active_rules([RuleKind.HOTLINE_SURGE]), since=start, until=now))
     return result

@@ -1,5 +1,7 @@
 """Celery tasks: thin wrappers that call detection."""
 
+import datetime as dt
+
 from celery import shared_task
 
 from . import detection
@@ -15,6 +17,6 @@ def detect_recent() -> dict:
     return detection.detect_recent().as_dict()
 
 
-@shared_task(name="alerts.detect_contact")
-def detect_contact(contact_id: int) -> dict:
-    return detection.detect_contact(contact_id).as_dict()
+@shared_task(name="alerts.detect_contacts")
+def detect_contacts(since: str) -> dict:
+    return detection.detect_contacts(dt.datetime.fromisoformat(since)).as_dict()

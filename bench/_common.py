@@ -122,21 +122,29 @@ def machine() -> dict:
     return {"cores": os.cpu_count(), "python_loop_us": round(loop * 1e6, 2)}
 
 
-def floor_request(servers, headers: dict, n: int = 400) -> dict:
-    """The cheapest signed-in API request on the same servers (GET /api/org/me/: session, user, DRF, nothing
-    else), its CPU per request: below this no endpoint can go without leaving Django's session auth."""
+def floor_request(servers, headers: dict, *, clients: int = 8, n: int = 1600) -> dict:
+    """The cheapest signed-in API request (GET /api/org/me/: session, user, DRF, nothing else) driven like the
+    intake (`clients` connections over the same servers), with its rate and CPU per request: no endpoint goes
+    below it while it authenticates with Django's session."""
     import http.client
+    import threading
 
-    conn = http.client.HTTPConnection("127.0.0.1", servers[0][1], timeout=60)
-    for _ in range(20):
-        conn.request("GET", "/api/org/me/", headers=headers)
-        response = conn.getresponse()
-        response.read()
-        if response.status != 200:
-            raise SystemExit(f"/api/org/me/: HTTP {response.status}")
-    with CPUMeter(servers[:1]) as meter:
-        for _ in range(n):
+    def client(port, k):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for _ in range(k):
             conn.request("GET", "/api/org/me/", headers=headers)
-            conn.getresponse().read()
-    conn.close()
-    return meter.per(n)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise SystemExit(f"/api/org/me/: HTTP {response.status}")
+        conn.close()
+
+    for _, port in servers:
+        client(port, 20)
+    threads = [threading.Thread(target=client, args=(servers[i % len(servers)][1], n // clients)) for i in range(clients)]
+    started = time.perf_counter()
+    with CPUMeter(servers) as meter:
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+    done = n // clients * clients
+    return {"requests_per_s": round(done / (time.perf_counter() - started), 1), **meter.per(done)}

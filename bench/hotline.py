@@ -299,7 +299,7 @@ def intake_figures(agent) -> dict:
         log(f"console intake {figures['intake_console_contacts_per_s']} contacts/s")
         figures |= drive(servers, "intake_open311", open311)
         log(f"Open311 intake {figures['intake_open311_contacts_per_s']} contacts/s")
-        figures["floor_request_cpu"] = floor_request(servers, headers)
+        figures["floor_request_cpu"] = floor_request(servers, headers, clients=CLIENTS)
     finally:
         for proc, _ in servers:
             proc.terminate()

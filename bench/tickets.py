@@ -200,7 +200,7 @@ def intake(servers, user) -> dict:
         "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
         "error_samples": [f"{code} {body.decode(errors='replace')}" for code, body in errors],
         "retry_status": replay_status, "retry_created": Ticket.objects.count() - before,
-        "cpu_per_ticket": meter.per(len(statuses)), "floor_request_cpu": floor_request(servers, headers),
+        "cpu_per_ticket": meter.per(len(statuses)), "floor_request_cpu": floor_request(servers, headers, clients=CLIENTS),
         "servers": f"uvicorn × {len(servers)}", "clients": CLIENTS,
     }
 

@@ -94,7 +94,7 @@ def test_praise_is_not_a_complaint(community):
 
 
 def test_a_new_contact_is_detected_at_once(community, django_capture_on_commit_callbacks):
-    """hotline's Contact post_save → alerts.detect_contact (eager in tests): a sensitive call is an alert right away."""
+    """hotline's Contact post_save → alerts.detect_contacts (eager in tests): a sensitive call is an alert right away."""
     from alerts.models import Alert
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -104,3 +104,29 @@ def test_a_new_contact_is_detected_at_once(community, django_capture_on_commit_c
         )
     alert = Alert.objects.get(subject=f"contact-{c.pk}")
     assert alert.level == "red" and alert.evidence["terms"] == ["跳楼"] and alert.region_path == community.path
+
+
+def test_contacts_taken_while_a_detection_is_queued_queue_none_and_it_covers_them(community, django_capture_on_commit_callbacks):
+    """Kicks coalesce: with a detection queued (the mark set) a new contact queues nothing; the queued one,
+    when it runs, clears the mark and raises the alert for that contact too."""
+    from django.core.cache import cache
+
+    from alerts.hooks import CONTACTS_PENDING
+    from alerts.models import Alert
+    from alerts.tasks import detect_contacts
+
+    cache.delete(CONTACTS_PENDING)
+    queued_at = timezone.now()
+    assert cache.add(CONTACTS_PENDING, 1, timeout=10)  # a detection is queued; it has not started
+    with django_capture_on_commit_callbacks(execute=True):
+        c = Contact.objects.create(
+            channel="phone", type="help", content="楼顶有人说要跳楼", address="春晖路9号", community=community,
+            region_path=community.path, outcome="new_ticket", due_at=NOW + dt.timedelta(days=1),
+        )
+    assert not Alert.objects.filter(subject=f"contact-{c.pk}").exists()  # no detection of its own
+    result = detect_contacts(queued_at.isoformat())
+    assert cache.get(CONTACTS_PENDING) is None
+    assert result["raised"] >= 1 and Alert.objects.filter(subject=f"contact-{c.pk}", level="red").exists()
+    # run again over the same window: deduplicated, nothing new
+    again = detect_contacts(queued_at.isoformat())
+    assert again["raised"] == 0 and Alert.objects.filter(subject=f"contact-{c.pk}").count() == 1
