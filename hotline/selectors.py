@@ -76,8 +76,9 @@ def article_search(query: str, *, limit: int = 5, category: Category | None = No
 # ---------------------------------------------------------------------------------------------- duplicates
 
 
-# what a candidate shows: fewer columns make the ORM's share of a search small
-CANDIDATE_FIELDS = ("id", "number", "title", "description", "address", "location", "state", "created_at", "caller_count",
+# what a candidate shows: fewer columns make the ORM's share of a search small (the distance comes from SQL;
+# the point itself would cost a GEOS geometry per row and is not shown)
+CANDIDATE_FIELDS = ("id", "number", "title", "description", "address", "state", "created_at", "caller_count",
                     "category__id", "category__name")
 
 

@@ -111,6 +111,11 @@ def test_idempotency_key_replays_the_same_request(client, open311_key, spot):
     assert first.status_code == 201 and again.status_code == 200
     assert first.json()[0]["service_request_id"] == again.json()[0]["service_request_id"]
     assert Contact.objects.count() == 1
+    # the retry is not looked up first: whatever its duplicate search decided (linking to the first ticket),
+    # the unique key rolled it back: no second caller, no timeline row
+    ticket = Contact.objects.get().ticket
+    assert ticket.caller_count == 1
+    assert not ticket.events.filter(action="caller_added").exists()
 
 
 @pytest.mark.django_db
