@@ -2,18 +2,38 @@
 
 Django builds a cache object per request context, and under ASGI every request is a context of its own:
 with the stock backend each request opened a new TCP connection to Redis (and its handshake) the first
-time it touched the cache. The client and its redis-py pool are thread-safe, so the process shares one."""
+time it touched the cache. The stock client also builds a new redis-py `Redis` object for every cache call,
+which costs as much CPU as the command it sends. redis-py's client and pool are thread-safe, so the process
+shares one client object per server."""
 
 import threading
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 
 _clients: dict = {}
 _lock = threading.Lock()
 
 
+class SharedRedisCacheClient(RedisCacheClient):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._redis_clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        client = self._redis_clients.get(index)
+        if client is None:
+            with _lock:
+                client = self._redis_clients.setdefault(index, self._client(connection_pool=self._get_connection_pool(write)))
+        return client
+
+
 class SharedRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = SharedRedisCacheClient
+
     @cached_property
     def _cache(self):
         key = (tuple(self._servers), repr(sorted(self._options.items())))

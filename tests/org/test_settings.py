@@ -48,3 +48,6 @@ def test_every_cache_object_of_a_process_shares_one_redis_client():
     (cache_a, client_a), (cache_b, client_b) = clients
     assert cache_a is not cache_b  # two contexts, two cache objects …
     assert client_a is client_b  # … one client and connection pool
+    # … and one redis-py client object for every call, reads and writes alike
+    assert client_a.get_client("a") is client_a.get_client("b", write=True)
+    assert cache_a.get("shared-client-probe") == 1
