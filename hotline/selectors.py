@@ -96,7 +96,7 @@ def _similarity(tokens_a: list[str], text_b: str) -> float:
     """0–100: token-set similarity of the segmented texts (word order and repetition do not matter)."""
     if not tokens_a:
         return 0.0
-    return fuzz.token_set_ratio(" ".join(tokens_a), " ".join(text.tokens(text_b)))
+    return fuzz.token_set_ratio(" ".join(tokens_a), text.segmented(text_b))
 
 
 def duplicate_candidates(
