@@ -12,8 +12,6 @@ import timeit
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,13 +21,13 @@ def log(msg):
 
 
 def session_for(user) -> tuple[str, str]:
-    """A database session signed in as `user`, and a CSRF token to pair with it."""
-    s = SessionStore()
-    s[SESSION_KEY] = str(user.pk)
-    s[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
-    s[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    s.create()
-    return s.session_key, secrets.token_hex(16)
+    """A database session signed in as `user` (Django's own force_login picks the backend), and a CSRF token
+    to pair with it."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value, secrets.token_hex(16)
 
 
 def free_port() -> int:
