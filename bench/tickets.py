@@ -246,6 +246,11 @@ def inbox(servers, user) -> dict:
                 times.append(time.perf_counter() - t)
         times.sort()
         out[name] = {"p50_ms": round(statistics.median(times) * 1000, 1), "p95_ms": round(times[int(len(times) * 0.95)] * 1000, 1)}
+    with connection.cursor() as cur:  # the API's state tab: its own index, not a walk down the primary key
+        qs = Assignment.objects.filter(department=user.department, state="signed").order_by("-id").values("id")[:50]
+        sql, params = qs.query.sql_with_params()
+        cur.execute("EXPLAIN " + sql, params)
+        out["api_plan_uses_index"] = "tickets_assignment_dept_state" in "\n".join(r[0] for r in cur.fetchall())
     out["open_shares"] = Assignment.objects.filter(department=user.department, state__in=Assignment.ACTIVE).count()
     out["all_shares"] = Assignment.objects.filter(department=user.department).count()
     return out

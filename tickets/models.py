@@ -331,6 +331,9 @@ class Assignment(FSMModelMixin, models.Model):
                 condition=Q(state__in=["dispatched", "signed"]),
             ),
             models.Index(fields=["department", "-id"], name="tickets_assignment_dept"),
+            # the inbox API's tabs (?state=signed, newest first): without it PostgreSQL walks the primary key
+            # backwards past every newer share of other departments
+            models.Index(fields=["department", "state", "-id"], name="tickets_assignment_dept_state"),
         ]
 
     def __str__(self):
