@@ -17,6 +17,9 @@ class CategorySerializer(serializers.ModelSerializer):
         ]
 
 
+_DATETIME = serializers.DateTimeField()  # formats like every declared DateTimeField (outside a class: not a field of it)
+
+
 class TicketSerializer(serializers.Serializer):
     """Declared field by field (no model introspection): intake answers with it thousands of times a minute."""
 
@@ -57,6 +60,26 @@ class TicketSerializer(serializers.Serializer):
     verifier = serializers.IntegerField(source="verifier_id", read_only=True, allow_null=True)
     citizen_name = serializers.SerializerMethodField()
     citizen_phone = serializers.SerializerMethodField()
+
+    # to_representation builds the same dict as the declared fields (tests compare the two on tickets in every
+    # state): DRF's per-field path costs about 20 µs a field on a small machine, 40 fields a ticket, and the
+    # inbox API nests 50 tickets a page.
+    _AS_IS = ("id", "number", "source", "title", "description", "address", "level", "state", "urgent", "light", "version",
+              "rework_count", "urge_count", "escalation_count", "caller_count", "satisfaction")
+    _IDS = ("category", "grid", "community", "town", "district", "center", "duplicate_of", "reporter", "verifier")
+    _TIMES = ("due_at", "dispatched_at", "closed_at", "created_at", "occurred_at")
+
+    def to_representation(self, obj):
+        out = {name: getattr(obj, name) for name in self._AS_IS}
+        out.update({name: getattr(obj, f"{name}_id") for name in self._IDS})
+        time = _DATETIME.to_representation
+        out.update({name: None if (value := getattr(obj, name)) is None else time(value) for name in self._TIMES})
+        name, phone = self._contact(obj)
+        out.update(
+            category_name=obj.category.name, center_code=obj.center.code, state_display=obj.get_state_display(),
+            lon=obj.location.x, lat=obj.location.y, citizen_name=name, citizen_phone=phone,
+        )
+        return {field: out[field] for field in self._declared_fields}
 
     def get_lon(self, obj) -> float:
         return obj.location.x
