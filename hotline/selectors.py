@@ -138,9 +138,15 @@ def duplicate_candidates(
             if score >= DUPLICATE_MIN_SCORE:
                 reasons = ["nearby"] + (["similar_text"] if sim >= 60 else [])
                 found[t.pk] = Candidate(t, d, sim, round(score, 1), reasons)
-    if caller_phone:
-        ids = Contact.objects.filter(caller_phone=caller_phone, ticket__isnull=False).values("ticket_id")
-        same_caller = base.filter(pk__in=ids)
+    # the tickets this caller called about before; most callers have none, and this small query spares them the
+    # candidate query (the costlier one to build)
+    called_about = (
+        list(Contact.objects.filter(caller_phone=caller_phone, ticket__isnull=False).order_by()
+             .values_list("ticket_id", flat=True).distinct())
+        if caller_phone else []
+    )
+    if called_about:
+        same_caller = base.filter(pk__in=called_about)
         if location is not None:
             same_caller = same_caller.annotate(distance=Distance("location", location))
         for t in same_caller.order_by("-id")[:20]:
