@@ -5,9 +5,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+
+from command_center import kicks
 
 from .hooks import CONTACTS_PENDING
 from .models import VEHICLE_KINDS, AlertRule, RuleKind
@@ -128,10 +129,7 @@ def detect_contacts(since: dt.datetime) -> RunResult:
     Consecutive runs' windows meet without overlapping much, so a contact is found about once (a re-found one
     folds into its alert and counts a hit). A contact whose transaction committed after a later contact had
     queued the run can fall before `since`: the periodic pass (every 5 minutes, over 15) detects it."""
-    try:
-        cache.delete(CONTACTS_PENDING)  # first: a contact committed from now on queues a detection of its own
-    except Exception:
-        logger.warning("alerts: could not clear the pending contact detection; it expires by itself", exc_info=True)
+    kicks.started(CONTACTS_PENDING, what="contact detection")  # first: a contact committed from now on kicks again
     now = timezone.now()
     since = min(since, now)
     result = run_rules(rules=active_rules([RuleKind.SENSITIVE_CONTENT, RuleKind.REPEATED_COMPLAINT]), since=since, until=now)

@@ -6,9 +6,10 @@ import logging
 from functools import partial
 
 from django.apps import apps
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_save
+
+from command_center import kicks
 
 logger = logging.getLogger(__name__)
 
@@ -34,17 +35,13 @@ def on_contact_saved(sender, instance, created=False, **kwargs) -> None:
 
 
 def kick_contact_detection(at) -> None:
-    """Queue detection for the contacts taken in since `at`. Kicks coalesce as the outbox relay's do: while a
-    detection is queued and has not started, later contacts queue none (a Redis SET NX instead of a Celery
-    message each, and one pass of the city-wide surge rule instead of one per contact). The task clears the
-    mark before it reads, so it sees every contact committed before a kick it absorbed."""
+    """Queue detection for the contacts taken in since `at`, coalesced as the outbox relay's kicks are
+    (command_center.kicks): while a detection is queued and has not started, later contacts queue none, and
+    the city-wide surge rule runs once for them all instead of once per contact."""
     from .tasks import detect_contacts
 
-    try:
-        if cache.add(CONTACTS_PENDING, 1, timeout=CONTACTS_PENDING_SECONDS):
-            detect_contacts.apply_async(args=[at.isoformat()], retry=False)
-    except Exception:  # as above: the periodic pass catches up
-        logger.warning("alerts: detection of contacts since %s not queued (broker unavailable)", at, exc_info=True)
+    kicks.kick(detect_contacts, mark=CONTACTS_PENDING, seconds=CONTACTS_PENDING_SECONDS, args=[at.isoformat()],
+               what=f"alerts: detection of contacts since {at}")
 
 
 def connect() -> None:

@@ -51,13 +51,18 @@ def start_servers(n: int, *, log_name: str | None = None) -> list[tuple[subproce
             stderr = open(ROOT / "var" / f"{log_name}-{index}.log", "w")
         servers.append((subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr), port))
     for _, port in servers:
-        for _ in range(150):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_port(port)
     return servers
+
+
+def wait_for_port(port: int, *, tries: int = 150) -> None:
+    """Until a server listens on 127.0.0.1:`port`, or `tries` × 0.2 s have passed."""
+    for _ in range(tries):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.2)
 
 
 def _cpu_seconds(pid: int) -> float:

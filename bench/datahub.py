@@ -11,7 +11,6 @@ rows are removed afterwards. Prints one JSON object as its last line. BENCH_ROWS
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,16 +34,12 @@ from command_center.org.models import Department, Region, Role, User  # noqa: E4
 from datahub import services  # noqa: E402
 from datahub.models import DataResource, ExchangeBatch, ExchangeDaily  # noqa: E402
 
+from bench._common import free_port, wait_for_port  # noqa: E402
+
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 SERVERS = ["uvicorn"]  # the Procfile's server
 VEHICLES = 1000
 PROVINCES = "苏浙沪皖鲁"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_kb(pid: int, field: str) -> int:
@@ -159,12 +154,7 @@ def upload(resource, secret, body: Path, size: int, server_name: str) -> dict:
     }[server_name]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_port(port, tries=100)
         headers = {"Authorization": f"Token {secret}", "Content-Type": "application/x-ndjson"}
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
         warm = orjson.dumps({"plate": "苏A00000", "time": timezone.localtime().isoformat(), "lon": 120.3, "lat": 32.0, "speed": 1})

@@ -15,7 +15,6 @@ import json
 import multiprocessing
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from grid.models import Grid  # noqa: E402
 from tickets import services  # noqa: E402
 from tickets.models import Category, Ticket  # noqa: E402
 
-from bench._common import free_port, session_for  # noqa: E402
+from bench._common import free_port, session_for, wait_for_port  # noqa: E402
 
 TOTAL = int(os.environ.get("BENCH_TICKETS", "1000000"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
@@ -248,12 +247,7 @@ def event_to_screen(leader, dispatcher, town) -> dict:
     worker = start([str(bin_dir / "celery"), "-A", "command_center", "worker", "--concurrency=2", "--loglevel=WARNING",
                     "-Q", "celery", "--hostname", f"wallbench{port}@%h"], env)
     try:
-        for _ in range(150):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_port(port)
         time.sleep(3)  # let the worker connect to the broker
         cookie = session_cookie(leader)
         grids = list(Grid.objects.filter(community__parent=town).values_list("boundary", flat=True)[:20])

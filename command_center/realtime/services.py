@@ -4,11 +4,11 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from command_center import kicks
 from command_center.org.permissions import DEPARTMENT_ROLES
 
 from .models import GroupSequence, Heartbeat, OutboxEvent
@@ -60,27 +60,16 @@ def outbox_write(*, topic: str, data: dict, region=None, department_ids=(), grou
 
 
 def kick_relay() -> None:
-    """Ask a worker to relay now; when the broker is away the periodic sweep does it later.
-
-    Kicks coalesce: while one is queued and its relay has not started, later commits send none (a Redis
-    SET NX instead of a Celery message each). The relay clears the mark before it reads the outbox, so it
-    sees every row committed before a kick it absorbed; a commit after the clear sends a kick of its own."""
+    """Ask a worker to relay now (a coalesced kick, see command_center.kicks); when the broker is away the
+    periodic sweep does it later."""
     from .tasks import relay_outbox
 
-    try:
-        if not cache.add(KICK_PENDING, 1, timeout=KICK_PENDING_SECONDS):
-            return
-        relay_outbox.apply_async(retry=False)
-    except Exception:  # Redis or the broker being down must never fail the request that made the change
-        logger.warning("outbox relay not kicked (broker unavailable); the sweep will send it", exc_info=True)
+    kicks.kick(relay_outbox, mark=KICK_PENDING, seconds=KICK_PENDING_SECONDS, what="outbox relay")
 
 
 def relay_kicked() -> int:
     """The relay task: clear the pending kick, then send everything unsent."""
-    try:
-        cache.delete(KICK_PENDING)
-    except Exception:
-        logger.warning("could not clear the pending relay kick; it expires by itself", exc_info=True)
+    kicks.started(KICK_PENDING, what="outbox relay")
     return relay_pending()
 
 
