@@ -8,7 +8,9 @@ shares one client object per server."""
 
 import threading
 
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.db import transaction
 from django.utils.functional import cached_property
 
 _clients: dict = {}
@@ -41,3 +43,27 @@ class SharedRedisCache(RedisCache):
             if key not in _clients:
                 _clients[key] = self._class(self._servers, **self._options)
             return _clients[key]
+
+
+# ---------------------------------------------------------------------------------------------- per-process copies
+# Small tables that admins rarely edit but every intake reads (time limits, Open311 services, calendar
+# overrides) live in Django's local-memory cache, `caches["local"]`: each process keeps a copy for that
+# cache's TIMEOUT (60 s). Saving or deleting a row clears this process's copy at once and again after the
+# commit (the receivers below); the other processes see the edit within the timeout.
+
+
+def per_process(key: str, build):
+    """This process's copy of `key`, built by `build()` when missing or expired."""
+    return caches["local"].get_or_set(key, build)
+
+
+def forget_on_change(*keys: str):
+    """A post_save/post_delete receiver that forgets `keys`: now (this transaction sees its own change) and
+    again after the commit. Connect it with weak=False."""
+
+    def forget(**kwargs):
+        local = caches["local"]
+        local.delete_many(keys)
+        transaction.on_commit(lambda: local.delete_many(keys))
+
+    return forget

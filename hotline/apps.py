@@ -19,7 +19,7 @@ class HotlineConfig(AppConfig):
     verbose_name = _("12345 hotline")
 
     def ready(self):
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_delete, post_save
 
         from command_center.org import workspaces
         from command_center.org.models import Role
@@ -53,3 +53,15 @@ class HotlineConfig(AppConfig):
             )
         )
         post_save.connect(on_ticket_saved, sender=Ticket, dispatch_uid="hotline.return_visit_on_close")
+        # the per-process copies of small tables (command_center.cache.per_process) forget an edited row
+        from command_center.cache import forget_on_change
+        from tickets.models import Category
+
+        from .models import ContactTimeLimit, Open311Service
+        from .open311 import SERVICES_KEY
+        from .services import TIME_LIMITS_KEY
+
+        for model, key in ((ContactTimeLimit, TIME_LIMITS_KEY), (Open311Service, SERVICES_KEY), (Category, SERVICES_KEY)):
+            receiver = forget_on_change(key)
+            post_save.connect(receiver, sender=model, weak=False, dispatch_uid=f"hotline.forget.{model.__name__}.save")
+            post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=f"hotline.forget.{model.__name__}.delete")

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from command_center.cache import per_process
 from tickets.models import Assignment, State
 
 from . import gazetteer, selectors, services
@@ -123,15 +124,24 @@ def _service_json(s: Open311Service) -> dict:
     }
 
 
+SERVICES_KEY = "hotline:open311_services"
+
+
+def active_services() -> dict[str, Open311Service]:
+    """code → active service with its category, by code: this process's copy (command_center.cache)."""
+    return per_process(SERVICES_KEY, lambda: {
+        s.code: s for s in Open311Service.objects.filter(is_active=True).select_related("category").order_by("code")
+    })
+
+
 @require_http_methods(["GET"])
 @endpoint
 def service_list(request, fmt):
-    services_ = Open311Service.objects.filter(is_active=True).order_by("code")
-    return render(fmt, [_service_json(s) for s in services_], root="services", item="service")
+    return render(fmt, [_service_json(s) for s in active_services().values()], root="services", item="service")
 
 
 def _active_service(code: str) -> Open311Service:
-    service = Open311Service.objects.filter(code=code, is_active=True).select_related("category").first()
+    service = active_services().get(code)
     if service is None:
         raise Open311Error(404, _("service_code “%(code)s” was not found.") % {"code": code[:40]})
     return service
@@ -224,7 +234,7 @@ def _submit(request, fmt):
     code = post.get("service_code", "").strip()
     if not code:
         raise Open311Error(400, _("service_code was not provided."))
-    service = Open311Service.objects.filter(code=code, is_active=True).select_related("category").first()
+    service = active_services().get(code)
     if service is None:
         raise Open311Error(400, _("service_code “%(code)s” was not found.") % {"code": code[:40]})
     location, address = _location(post)

@@ -15,6 +15,7 @@ from django.db.models import F, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from command_center.cache import per_process
 from command_center.org.models import Region, Role, User
 from command_center.org.permissions import can, require, visible
 from command_center.realtime.services import outbox_write
@@ -72,10 +73,14 @@ def end_of_working_day(moment: dt.datetime) -> dt.datetime:
     return local + dt.timedelta(hours=24)
 
 
+TIME_LIMITS_KEY = "hotline:time_limits"
+
+
 def contact_limit(contact_type: str, *, urgent: bool) -> tuple[Decimal, str]:
+    """The configured limit (this process's copy of the small table, command_center.cache), else the default."""
     key = ContactTimeLimit.URGENT if urgent else contact_type
-    row = ContactTimeLimit.objects.filter(key=key).values_list("amount", "unit").first()
-    return row if row is not None else DEFAULT_LIMITS[key]
+    limits = per_process(TIME_LIMITS_KEY, lambda: {k: (a, u) for k, a, u in ContactTimeLimit.objects.values_list("key", "amount", "unit")})
+    return limits.get(key) or DEFAULT_LIMITS[key]
 
 
 def contact_due_at(contact_type: str, *, urgent: bool, start: dt.datetime) -> dt.datetime:

@@ -10,6 +10,7 @@ import tempfile
 from contextlib import contextmanager
 
 import pytest
+from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection, connections
 
@@ -46,6 +47,14 @@ def _ensure_demo_city():
         )
         return
     call_command("load_demo_city", quiet=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_table_copies():
+    """A rolled-back test must not leave its rows in the per-process table copies (command_center.cache)."""
+    caches["local"].clear()
+    yield
+    caches["local"].clear()
 
 
 @pytest.fixture(scope="session")

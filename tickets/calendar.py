@@ -7,15 +7,15 @@ with a warning on /healthz and in the admin. Working hours come from settings.TI
 
 import datetime as dt
 import logging
-import time
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
+
+from command_center.cache import forget_on_change, per_process
 
 logger = logging.getLogger(__name__)
 
@@ -66,30 +66,23 @@ def year_is_known(year: int) -> bool:
     return year in known_years()
 
 
-# The override table is tiny and read on every deadline computation: each process keeps a copy for
-# OVERRIDES_TTL seconds; saving or deleting an override clears this process's copy at once.
-OVERRIDES_TTL = 60.0
-_overrides_cache: dict = {"at": None, "data": None}
+# The override table is tiny and read on every deadline computation: each process keeps a copy
+# (command_center.cache.per_process); saving or deleting an override clears this process's copy at once.
+OVERRIDES_KEY = "tickets:calendar_overrides"
+clear_cache = forget_on_change(OVERRIDES_KEY)
 
 
 def _all_overrides() -> dict[dt.date, bool]:
     from .models import CalendarOverride
 
-    now = time.monotonic()
-    if _overrides_cache["data"] is None or now - _overrides_cache["at"] > OVERRIDES_TTL:
-        _overrides_cache["data"] = dict(CalendarOverride.objects.values_list("date", "is_workday"))
-        _overrides_cache["at"] = now
-    return _overrides_cache["data"]
+    return per_process(OVERRIDES_KEY, lambda: dict(CalendarOverride.objects.values_list("date", "is_workday")))
 
 
-def _forget() -> None:
-    _overrides_cache["data"] = None
-
-
-def clear_cache(**kwargs) -> None:
-    """Forget the copy now (this transaction sees its own change) and again after commit."""
-    _forget()
-    transaction.on_commit(_forget)
+@lru_cache(maxsize=8192)
+def _statutory_workday(day: dt.date) -> bool:
+    """chinese_calendar's answer, which is fixed for a release of it. Cached: the library scans all its
+    holidays for their first and last year on every call."""
+    return chinese_calendar.is_workday(day)
 
 
 class Calendar:
@@ -103,7 +96,7 @@ class Calendar:
         if day in self.overrides:
             return self.overrides[day]
         if year_is_known(day.year):
-            return chinese_calendar.is_workday(day)
+            return _statutory_workday(day)
         return day.weekday() < 5  # unknown year: plain weekdays; /healthz warns
 
 

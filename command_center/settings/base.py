@@ -117,7 +117,9 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "cc",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-    }
+    },
+    # per-process copies of small, rarely edited tables (command_center/cache.py: per_process)
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tables", "TIMEOUT": 60},
 }
 # Sessions live in PostgreSQL: Redis may be lost at any time without logging anyone out.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -15,15 +15,6 @@ from tickets.demo import load_categories
 from tickets.models import Category
 
 
-@pytest.fixture(autouse=True)
-def fresh_calendar_cache():
-    from tickets import calendar
-
-    calendar._forget()
-    yield
-    calendar._forget()
-
-
 def inside(grid, fx=0.5, fy=0.5) -> Point:
     x0, y0, x1, y1 = grid.boundary.extent
     return Point(x0 + (x1 - x0) * fx, y0 + (y1 - y0) * fy, srid=4326)

@@ -158,6 +158,21 @@ def test_caller_is_masked_for_leaders_and_found_by_exact_number(client, agent, l
 
 
 @pytest.mark.django_db
+def test_an_edited_time_limit_applies_at_once(agent, spot, categories, django_assert_num_queries):
+    """Time limits are read from this process's copy of the table; saving a row makes the copy forget it."""
+    now = timezone.now()
+    services.contact_due_at("complaint", urgent=False, start=now)
+    with django_assert_num_queries(0):
+        services.contact_due_at("complaint", urgent=False, start=now)
+    limit = ContactTimeLimit.objects.get(key="complaint")
+    limit.amount = 4
+    limit.save()
+    assert services.contact_due_at("complaint", urgent=False, start=now) == calendar.add_working_time(now, 4, "working_days")
+    limit.delete()  # without a row the default applies (15 working days)
+    assert services.contact_due_at("complaint", urgent=False, start=now) == calendar.add_working_time(now, 15, "working_days")
+
+
+@pytest.mark.django_db
 def test_caller_history_and_repeat_calls(client, agent, spot, categories):
     post(client, agent, complaint(spot, categories))
     r = post(client, agent, complaint(spot, categories, type="consult", outcome="direct", answer="已告知施工许可时间"))

@@ -201,3 +201,36 @@ def test_admin_issues_a_key_shown_once_and_stored_hashed(client, admin_user, spo
     stored = Open311Client.objects.get(name="微信小程序")
     assert stored.key_hash == Open311Client.hash_key(raw) and raw not in stored.key_hash
     assert submit(client, raw, spot).status_code == 201
+
+
+@pytest.mark.django_db
+def test_post_query_count_is_pinned(client, open311_key, spot, django_assert_num_queries):
+    """A new request and a linked one: the service definitions and time limits come from this process's copy."""
+    assert submit(client, open311_key, spot).status_code == 201  # fills the per-process copies
+    with django_assert_num_queries(16):
+        assert submit(client, open311_key, near(spot, 2000), phone="13999990001",
+                      description="江边夜市音响声音太大").status_code == 201
+    with django_assert_num_queries(15):
+        linked = submit(client, open311_key, near(spot, 60), phone="13999990000",
+                        description="春晖路工地半夜十一点以后打桩，噪音很大")
+    assert linked.status_code == 201 and "已" in linked.json()[0]["service_notice"]
+
+
+@pytest.mark.django_db
+def test_an_edited_service_applies_at_once(client, open311_key, spot, django_capture_on_commit_callbacks):
+    """The process's copy of the service definitions forgets a saved or deleted service at once and after the
+    commit, so the admin's change is what the next request sees."""
+    from hotline.models import Open311Service
+
+    assert submit(client, open311_key, spot).status_code == 201
+    noise = Open311Service.objects.get(code="noise")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        noise.is_active = False
+        noise.save()
+    assert callbacks  # forgotten again after the commit
+    r = submit(client, open311_key, spot)
+    assert r.status_code == 400 and "noise" in errors_of(r)[0][1]
+    assert "noise" not in [s["service_code"] for s in client.get(f"{BASE}/services.json").json()]
+    noise.is_active = True
+    noise.save()
+    assert client.get(f"{BASE}/services/noise.json").status_code == 200

@@ -15,16 +15,6 @@ from tickets.demo import load_categories
 from tickets.models import Category
 
 
-@pytest.fixture(autouse=True)
-def fresh_calendar_cache():
-    """A rolled-back test must not leave its calendar overrides in the process cache."""
-    from tickets import calendar
-
-    calendar._forget()
-    yield
-    calendar._forget()
-
-
 @pytest.fixture
 def categories(city):
     load_categories()
