@@ -57,13 +57,14 @@ def per_process(key: str, build):
     return caches["local"].get_or_set(key, build)
 
 
-def forget_on_change(*keys: str):
-    """A post_save/post_delete receiver that forgets `keys`: now (this transaction sees its own change) and
-    again after the commit. Connect it with weak=False."""
+def forget_on_change(*keys):
+    """A post_save/post_delete receiver that forgets `keys` (strings, or functions of the saved instance that
+    give one): now (this transaction sees its own change) and again after the commit. Connect it with weak=False."""
 
-    def forget(**kwargs):
+    def forget(instance=None, **kwargs):
+        names = [key(instance) if callable(key) else key for key in keys]
         local = caches["local"]
-        local.delete_many(keys)
-        transaction.on_commit(lambda: local.delete_many(keys))
+        local.delete_many(names)
+        transaction.on_commit(lambda: local.delete_many(names))
 
     return forget

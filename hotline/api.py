@@ -16,9 +16,10 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from command_center.org.models import Region
-from command_center.org.permissions import get_visible_or_404, require, visible
+from command_center.org.permissions import get_visible_or_404, require
 from grid.selectors import locate
 from tickets.models import Category, Ticket
+from tickets import selectors as ticket_selectors
 from tickets.selectors import suggest_departments
 from tickets.services import TransitionRefused
 
@@ -57,6 +58,19 @@ def _object(model, raw, *, field: str, label: str, qs=None):
         return (qs if qs is not None else model.objects).get(pk=int(raw))
     except (model.DoesNotExist, TypeError, ValueError):
         raise ValidationError({field: _("Unknown %(label)s.") % {"label": label}}) from None
+
+
+def _category(raw) -> Category | None:
+    """The category with this id, from the process's copy of the table (tickets.selectors.category)."""
+    if raw in (None, ""):
+        return None
+    try:
+        found = ticket_selectors.category(int(raw))
+    except (TypeError, ValueError):
+        found = None
+    if found is None:
+        raise ValidationError({"category": _("Unknown %(label)s.") % {"label": _("category")}})
+    return found
 
 
 def _conflict(exc) -> Response:
@@ -141,7 +155,7 @@ def locate_point(request):
 def kb_suggest(request):
     require(request.user, "hotline.kb_read")
     q = request.query_params.get("q", "")[:MAX_QUERY]
-    category = _object(Category, request.query_params.get("category"), field="category", label=_("category"))
+    category = _category(request.query_params.get("category"))
     return Response({"results": [article_json(a) for a in selectors.article_search(q, category=category)]})
 
 
@@ -150,7 +164,7 @@ def kb_suggest(request):
 def duplicates(request):
     require(request.user, "hotline.take")
     params = request.query_params
-    category = _object(Category, params.get("category"), field="category", label=_("category"))
+    category = _category(params.get("category"))
     location = point_from(params)
     phone = services.clean_phone(params.get("phone", ""))
     found = selectors.duplicate_candidates(
@@ -185,7 +199,7 @@ def caller_history(request):
 def routing(request):
     """Suggested lead departments for a new ticket of this category at this point."""
     require(request.user, "hotline.take")
-    category = _object(Category, request.query_params.get("category"), field="category", label=_("category"))
+    category = _category(request.query_params.get("category"))
     point = point_from(request.query_params)
     if category is None or point is None:
         raise ValidationError({"category": _("Choose a category and a location.")})
@@ -221,8 +235,11 @@ def _create_contact(request):
     data = request.data
     link_to = None
     if data.get("link_to") not in (None, ""):
-        link_to = _object(Ticket, data.get("link_to"), field="link_to", label=_("ticket"),
-                          qs=visible(Ticket.objects.all(), request.user))
+        # contact_create checks that the ticket exists within the agent's scope (one query, not two)
+        try:
+            link_to = Ticket(pk=int(data.get("link_to")))
+        except (TypeError, ValueError):
+            raise ValidationError({"link_to": _("Unknown %(label)s.") % {"label": _("ticket")}}) from None
     try:
         contact = services.contact_create(
             by=request.user,
@@ -235,7 +252,7 @@ def _create_contact(request):
             address=str(data.get("address", "")),
             location=point_from(data),
             urgent=str(data.get("urgent", "")).lower() in ("1", "true", "on", "yes"),
-            category=_object(Category, data.get("category"), field="category", label=_("category")),
+            category=_category(data.get("category")),
             title=str(data.get("title", "")),
             article=_object(KnowledgeArticle, data.get("article"), field="article", label=_("knowledge article")),
             answer=str(data.get("answer", "")),

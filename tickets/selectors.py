@@ -2,12 +2,22 @@
 
 from django.db.models import Q, QuerySet
 
+from command_center.cache import per_process
 from command_center.org.models import Department, Region, Role
 from command_center.org.permissions import can, visible
 
 from .models import OPEN_STATES, Assignment, Category, State, Ticket, TicketEvent, TicketRequest
 
 LIST_RELATED = ("category", "center")
+
+
+def category_key(pk) -> str:
+    return f"tickets:category:{pk}"
+
+
+def category(pk: int) -> Category | None:
+    """One category by id, from this process's copy (command_center.cache.per_process); None if there is none."""
+    return per_process(category_key(pk), lambda: Category.objects.filter(pk=pk).first())
 
 
 def tickets_visible_to(user) -> QuerySet[Ticket]:

@@ -112,6 +112,9 @@ def test_linking_to_an_existing_ticket_counts_the_caller(client, agent, spot, ca
     ({"caller_phone": "call me"}, "caller_phone"),
     ({"outcome": "direct"}, "article"),
     ({"outcome": "linked"}, "link_to"),
+    ({"outcome": "linked", "link_to": "abc"}, "link_to"),
+    ({"outcome": "linked", "link_to": 999999999}, "link_to"),  # no such ticket
+    ({"category": "abc"}, "category"),
 ])
 def test_bad_input_is_refused_in_chinese_and_writes_nothing(client, agent, spot, categories, change, field):
     before = (Contact.objects.count(), Ticket.objects.count(), TicketEvent.objects.count())
