@@ -138,4 +138,4 @@ def own_cache_prefix(settings):
     """The wall caches its history per group and day; each test starts without another test's figures."""
     import uuid
 
-    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
