@@ -6,9 +6,10 @@ between the event loop and a thread: four round trips for an API POST. On top of
 request's synchronous parts in a thread made for that request (asgiref's ThreadSensitiveContext) and
 crosses to it three times: the request_started signal, the view, and closing the response.
 
-This handler reads the body on the event loop as Django does, then makes one call on a thread of the
-loop's pool (threads are reused): request_started, the middleware chain built as under WSGI with the view,
-and closing the response, which fires request_finished and returns the database connection to the pool.
+This handler reads the body on the event loop as Django does, then makes one call on a thread of its own
+pool (settings.HTTP_THREADS threads, reused): request_started, the middleware chain built as under WSGI
+with the view, and closing the response, which fires request_finished and returns the database connection
+to the pool.
 All of a request's database work therefore happens on one thread, as under WSGI. An ordinary response
 is closed before the event loop sends its bytes; a streaming one is sent from that same thread through
 the loop (async_to_sync), so its iterator runs there too, and closed after.
@@ -16,7 +17,10 @@ the loop (async_to_sync), so its iterator runs there too, and closed after.
 An async view still works: Django's synchronous path runs it through async_to_sync.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 from asgiref.sync import async_to_sync, sync_to_async
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
@@ -28,6 +32,9 @@ class SyncChainASGIHandler(ASGIHandler):
     def __init__(self):
         super(ASGIHandler, self).__init__()  # BaseHandler: ASGIHandler's own __init__ loads an async chain
         self.load_middleware(is_async=False)
+        # requests run on these threads, reused; as many as the pool has connections by default, so a few
+        # slow uploads or exports leave the others free without requests queueing for a connection
+        self.threads = ThreadPoolExecutor(max_workers=settings.HTTP_THREADS, thread_name_prefix="http")
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -36,7 +43,7 @@ class SyncChainASGIHandler(ASGIHandler):
             body_file = await self.read_body(receive)
         except RequestAborted:
             return
-        response = await sync_to_async(self._respond, thread_sensitive=False)(scope, body_file, send)
+        response = await sync_to_async(self._respond, thread_sensitive=False, executor=self.threads)(scope, body_file, send)
         if response is not None:
             await self.send_response(response, send)
 

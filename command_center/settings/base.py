@@ -106,6 +106,8 @@ if DB_POOL_MAX:
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Threads that run HTTP requests in each server process (command_center/handlers.py): one per pooled connection.
+HTTP_THREADS = env.int("HTTP_THREADS", default=DB_POOL_MAX or 16)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
