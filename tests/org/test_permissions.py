@@ -77,9 +77,9 @@ def test_list_queries_do_not_grow_with_rows(alice, django_assert_max_num_queries
         api(alice).get(reverse("department-list"), {"limit": 200})
 
 
-def test_a_request_loads_its_user_with_region_and_department_in_one_query(alice, cg_staff, django_assert_num_queries):
-    """The session's user comes with its scope: `visible()` needs no second query, and the region's
-    boundary (the largest value in the table) is not read."""
+def test_a_request_loads_its_user_in_one_query_with_its_scope(alice, cg_staff, django_assert_num_queries):
+    """The session's user comes with its scope: `visible()` needs no second query. The region and department
+    come from this process's copies, the region without its boundary (the largest value in the table)."""
     for user, scope in ((alice, lambda u: u.region.path), (cg_staff, lambda u: (u.department.code, u.department_id))):
         client = Client()
         client.force_login(user)
@@ -92,3 +92,14 @@ def test_a_request_loads_its_user_with_region_and_department_in_one_query(alice,
             assert scope(loaded)
         if loaded.region_id:
             assert "boundary" in loaded.region.get_deferred_fields()
+
+
+def test_the_user_row_is_fresh_and_an_edited_region_is_seen_at_once(alice, jiangcheng):
+    backend = load_backend("command_center.org.backends.ScopedModelBackend")
+    assert backend.get_user(alice.pk).region.name == jiangcheng.name
+    jiangcheng.name = "江城新区"
+    jiangcheng.save()
+    assert backend.get_user(alice.pk).region.name == "江城新区"
+    alice.is_active = False
+    alice.save()
+    assert backend.get_user(alice.pk) is None  # read fresh: a deactivated user is out on the next request
