@@ -19,7 +19,7 @@ class HotlineConfig(AppConfig):
     verbose_name = _("12345 hotline")
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_save
 
         from command_center.org import workspaces
         from command_center.org.models import Role
@@ -61,7 +61,6 @@ class HotlineConfig(AppConfig):
         from .open311 import SERVICES_KEY
         from .services import TIME_LIMITS_KEY
 
-        for model, key in ((ContactTimeLimit, TIME_LIMITS_KEY), (Open311Service, SERVICES_KEY), (Category, SERVICES_KEY)):
-            receiver = forget_on_change(key)
-            post_save.connect(receiver, sender=model, weak=False, dispatch_uid=f"hotline.forget.{model.__name__}.save")
-            post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=f"hotline.forget.{model.__name__}.delete")
+        forget_on_change(ContactTimeLimit, TIME_LIMITS_KEY, uid="hotline.forget.time_limits")
+        forget_on_change(Open311Service, SERVICES_KEY, uid="hotline.forget.services")
+        forget_on_change(Category, SERVICES_KEY, uid="hotline.forget.services_category")

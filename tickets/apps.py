@@ -15,8 +15,6 @@ class TicketsConfig(AppConfig):
         from command_center.org.permissions import register_action
 
         from . import calendar, deadlines, selectors
-        from django.db.models.signals import post_delete, post_save
-
         from .models import Assignment, CalendarOverride, Category
         from .roles import ACTIONS
         from .services import assignment_deadline_reached, assignments_deadline_batch
@@ -32,11 +30,8 @@ class TicketsConfig(AppConfig):
             description=_("Open, dispatch, urge and approve the cases at your center."),
         )
         register_check("calendar", calendar.health)
-        forget_category = forget_on_change(lambda category: selectors.category_key(category.pk))
-        post_save.connect(forget_category, sender=Category, weak=False, dispatch_uid="tickets-category-copy")
-        post_delete.connect(forget_category, sender=Category, weak=False, dispatch_uid="tickets-category-copy-del")
-        post_save.connect(calendar.clear_cache, sender=CalendarOverride, dispatch_uid="tickets-calendar-cache")
-        post_delete.connect(calendar.clear_cache, sender=CalendarOverride, dispatch_uid="tickets-calendar-cache-del")
+        forget_on_change(Category, lambda category: selectors.category_key(category.pk), uid="tickets.forget.category")
+        forget_on_change(CalendarOverride, calendar.OVERRIDES_KEY, uid="tickets.forget.calendar")
         deadlines.register(
             deadlines.DeadlineKind(
                 name="tickets.assignment",

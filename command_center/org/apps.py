@@ -8,15 +8,11 @@ class OrgConfig(AppConfig):
     verbose_name = _("Organisation")
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
-
         from command_center.cache import forget_on_change
 
         from .backends import department_key, region_key
         from .models import Department, Region
 
         # the signed-in user's region and department are per-process copies (backends.py): forget edited ones
-        for model, key in ((Region, region_key), (Department, department_key)):
-            receiver = forget_on_change(lambda instance, key=key: key(instance.pk))
-            post_save.connect(receiver, sender=model, weak=False, dispatch_uid=f"org.forget.{model.__name__}.save")
-            post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=f"org.forget.{model.__name__}.delete")
+        forget_on_change(Region, lambda region: region_key(region.pk), uid="org.forget.region")
+        forget_on_change(Department, lambda department: department_key(department.pk), uid="org.forget.department")

@@ -92,10 +92,10 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
-# A psycopg connection pool in every process. Under ASGI each request's sync code runs in a thread of its
-# own, so a persistent connection (CONN_MAX_AGE) would never be used twice; without the pool every request
-# paid for a new PostgreSQL backend (about 30 ms of server CPU with PostGIS, bench/tickets.py). DB_POOL_MAX=0
-# turns the pool off and CONN_MAX_AGE applies again.
+# A psycopg connection pool in every process, shared by its request threads (command_center/handlers.py),
+# websocket consumers and tasks; each request hands its connection back when it ends. Without a pool every
+# request paid for a new PostgreSQL backend (about 30 ms of server CPU with PostGIS, bench/tickets.py).
+# DB_POOL_MAX=0 turns the pool off and CONN_MAX_AGE applies again.
 DB_POOL_MAX = env.int("DB_POOL_MAX", default=16)
 if DB_POOL_MAX:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django returns them after each request
