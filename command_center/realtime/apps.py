@@ -1,8 +1,0 @@
-from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-
-
-class RealtimeConfig(AppConfig):
-    name = "command_center.realtime"
-    label = "realtime"
-    verbose_name = _("Realtime")
