@@ -7,8 +7,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY requirements.txt ./
-RUN pip install -r requirements.txt
+COPY requirements/base.txt requirements/
+RUN pip install -r requirements/base.txt
 COPY package*.json ./
 RUN if [ -f package.json ]; then npm ci --no-audit --no-fund; fi
 COPY . .
@@ -18,4 +18,6 @@ RUN python manage.py compilemessages --ignore node_modules -v0 \
     python manage.py collectstatic --noinput -v0
 
 EXPOSE 8000
-CMD ["uvicorn", "--host", "0.0.0.0", "--port", "8000", "command_center.asgi:application"]
+# HTTP: Django's WSGI handler under gunicorn's threaded workers. docker-compose.yml also runs the websockets
+# (Channels under uvicorn) from this image and puts both behind one origin.
+CMD ["sh", "-c", "gunicorn --bind 0.0.0.0:8000 --worker-class gthread --workers ${WEB_CONCURRENCY:-2} --threads ${HTTP_THREADS:-16} command_center.wsgi:application"]

@@ -24,10 +24,11 @@ test: setup
 	@DJANGO_SETTINGS_MODULE=command_center.settings.test $(VENV)/bin/pytest
 
 bench: setup
-	@set -e; for script in bench/*.py; do \
+	@set -e; mkdir -p var/bench; for script in bench/*.py; do \
 	  case $$script in */_*) continue;; esac; \
-	  echo "== $$script"; DJANGO_SETTINGS_MODULE=command_center.settings.dev $(PY) $$script; \
-	done
+	  name=$$(basename $$script .py); echo "== $$script"; \
+	  DJANGO_SETTINGS_MODULE=command_center.settings.dev $(PY) $$script | tee var/bench/$$name.json; \
+	done; $(PY) bench/_table.py
 
 check-deploy:
 	@DJANGO_SETTINGS_MODULE=command_center.settings.prod SECRET_KEY=$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(64))') \

@@ -1,23 +1,26 @@
+"""The ASGI entry point `make run` serves: HTTP through Django's own WSGI handler, websockets through Channels.
+
+One origin for the browser: a2wsgi runs the WSGI application (the one gunicorn serves in production) on a
+pool of threads inside the ASGI server, and Channels takes the /ws/ connections.
+"""
+
 import os
 
-import django
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "command_center.settings.dev")
-django.setup(set_prefix=False)  # what django.core.asgi.get_asgi_application() does before building its handler
 
-from command_center.handlers import SyncChainASGIHandler  # noqa: E402
+from command_center.wsgi import application as wsgi_application  # noqa: E402  (sets Django up first)
 
-django_asgi_app = SyncChainASGIHandler()
-
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the app registry loaded)
+from a2wsgi import WSGIMiddleware  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
-from command_center.realtime.routing import websocket_urlpatterns  # noqa: E402
+from dashboard.routing import websocket_urlpatterns  # noqa: E402
+from realtime.security import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "http": WSGIMiddleware(wsgi_application, workers=settings.HTTP_THREADS),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -36,10 +36,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   say "creating virtualenv $VENV"
   python3 -m venv "$VENV"
 fi
-stamp="$VENV/.requirements-$(sha256sum requirements.txt | cut -c1-16)"
+stamp="$VENV/.requirements-$(cat requirements/*.txt | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   say "installing Python packages"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.txt
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements/test.txt
   rm -f "$VENV"/.requirements-*
   touch "$stamp"
 fi

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
@@ -13,9 +14,11 @@ if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# load_demo_city creates demo logins with the published password; production allows it only with DEMO_USERS=1
+DEMO_USERS = env.bool("DEMO_USERS", default=True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -35,29 +38,33 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     # the core
-    "command_center.org",
-    "command_center.realtime",
+    "org",
+    "realtime",
     # the domain apps, in layer order
     "grid",
     "tickets",
     "hotline",
     "alerts",
     "datahub",
-    "command_center.dashboard",
+    "field",  # the grid worker's phone workspace and grid-worker performance (above tickets)
+    "dashboard",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "org.middleware.DatabaseOutageMiddleware",  # a database outage is a quick 503 (before any query)
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "command_center.org.middleware.ChineseFirstLocaleMiddleware",
+    "org.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # bad input (control characters, over-long values, malformed or reused idempotency keys) → 4xx before any view
+    "org.middleware.InputGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "command_center.org.middleware.AdminScriptPolicyMiddleware",
+    "org.middleware.AdminScriptPolicyMiddleware",
     # axes last: it needs the authenticated user and answers locked-out logins itself
     "axes.middleware.AxesMiddleware",
 ]
@@ -92,9 +99,9 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
-# A psycopg connection pool in every process, shared by its request threads (command_center/handlers.py),
+# A psycopg connection pool in every process, shared by its request threads (gunicorn's or a2wsgi's),
 # websocket consumers and tasks; each request hands its connection back when it ends. Without a pool every
-# request paid for a new PostgreSQL backend (about 30 ms of server CPU with PostGIS, bench/tickets.py).
+# request would start a new PostgreSQL backend, costly with PostGIS.
 # DB_POOL_MAX=0 turns the pool off and CONN_MAX_AGE applies again.
 DB_POOL_MAX = env.int("DB_POOL_MAX", default=16)
 if DB_POOL_MAX:
@@ -103,10 +110,13 @@ if DB_POOL_MAX:
         "min_size": env.int("DB_POOL_MIN", default=2),
         "max_size": DB_POOL_MAX,
         "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),  # seconds a request waits for a free connection
+        # a failed reconnection is given up after this long: after an outage the pool grows anew on demand rather
+        # than waiting for attempts its backoff scheduled far apart (org/database.py)
+        "reconnect_timeout": env.float("DB_POOL_RECONNECT_TIMEOUT", default=2.0),
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-# Threads that run HTTP requests in each server process (command_center/handlers.py): one per pooled connection.
+# Threads that run HTTP requests in each server process (gunicorn --threads, a2wsgi's pool): one per pooled connection.
 HTTP_THREADS = env.int("HTTP_THREADS", default=DB_POOL_MAX or 16)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -115,28 +125,38 @@ REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
 CACHES = {
     "default": {
-        "BACKEND": "command_center.cache.SharedRedisCache",  # RedisCache, one client per process
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "cc",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     },
-    # per-process copies of small, rarely edited tables (command_center/cache.py: per_process)
+    # per-process copies of small, rarely edited tables (org/cache.py: per_process)
     "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tables", "TIMEOUT": 60},
 }
 # Sessions live in PostgreSQL: Redis may be lost at any time without logging anyone out.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
+
+def channel_layer_hosts(url: str) -> list[dict]:
+    """The channel layer's Redis hosts. channels-redis waits for a consumer's next message with a blocking read
+    of 5 s (RedisChannelLayer.brpop_timeout), again and again; redis-py's default socket timeout is also 5 s, so
+    with a bare URL every quiet websocket died after 5 s ("Timeout reading") and each wall reconnected and
+    reloaded its snapshot. The socket timeout here outlasts the blocking read; a Redis that is gone still shows
+    at once (the connection is refused or reset), a silent one after this many seconds."""
+    return [{"address": url, "socket_timeout": 15, "socket_connect_timeout": 2}]
+
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+        "CONFIG": {"hosts": channel_layer_hosts(REDIS_URL), "capacity": 1000, "expiry": 60},
     }
 }
 
 AUTH_USER_MODEL = "org.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "command_center.org.backends.ScopedModelBackend",  # ModelBackend that loads the user's region and department with it
+    "org.backends.ScopedModelBackend",  # ModelBackend that loads the user's region and department with it
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -172,16 +192,21 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
-    ],
+    # sessions for people (signed in at /login/, with its lockout and CSRF); machines use tokens of their own
+    # (data hub department tokens, Open311 API keys). No Basic auth: it would take a password on every request.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # every body passes the input rules of org.inputs (depth, control characters, lengths; JSON must be an object)
+    "DEFAULT_PARSER_CLASSES": [
+        "org.parsers.JSONObjectParser",
+        "org.parsers.FormParser",
+        "org.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "org.schema.AutoSchema",  # documents each operation's error answers
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "org.api.Pagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "command_center.org.api.exception_handler",
+    "EXCEPTION_HANDLER": "org.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "一网统管 指挥中心 API",
@@ -192,6 +217,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # the phone workspace's plain JSON views (/m/api/...), described by documentation-only APIViews
+    "PREPROCESSING_HOOKS": ["org.schema.add_documented_views"],
+    # Django's <int:…> matches digits only: a negative id never reaches a view
+    "PATH_CONVERTER_OVERRIDES": {"int": {"type": "integer", "minimum": 0}},
 }
 
 # Celery: Redis broker, static beat schedule; every app adds its entries below.
@@ -255,6 +284,10 @@ CELERY_BEAT_SCHEDULE["datahub-partitions"] = {"task": "datahub.maintain_partitio
 
 # Tickets: deadline scan every 30 s; working hours of the calendar; escalation grace after a deadline; photo limits.
 CELERY_BEAT_SCHEDULE["tickets-scan-deadlines"] = {"task": "tickets.scan_deadlines", "schedule": 30.0}
+# Tickets: the category classifier retrains nightly from the day's closed tickets (智能分类).
+CELERY_BEAT_SCHEDULE["tickets-train-classifier"] = {"task": "tickets.train_classifier", "schedule": crontab(hour=2, minute=30)}
+# a scan stops after this many seconds (the next beat carries on), so a slow scan never runs into the next one
+TICKETS_SCAN_BUDGET_SECONDS = env.float("TICKETS_SCAN_BUDGET_SECONDS", default=25.0)
 TICKETS_WORKING_HOURS = env.json("TICKETS_WORKING_HOURS", default=[["08:30", "12:00"], ["13:30", "17:30"]])
 TICKETS_ESCALATION_GRACE = (env.float("TICKETS_ESCALATION_GRACE_HOURS", default=4.0), "working_hours")
 TICKETS_PHOTO_MAX_BYTES = env.int("TICKETS_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
@@ -279,6 +312,9 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "AssignmentRoleEnum": "tickets.models.Assignment.Role",
     "TicketRequestKindEnum": "tickets.models.TicketRequest.Kind",
     "TicketRequestDecisionEnum": "tickets.models.TicketRequest.Decision",
+    "PhoneFlagEnum": "field.schema.FLAG",
 })
 # Grid: forget the answers stored for the phones' idempotency keys after 30 days, once a day.
 CELERY_BEAT_SCHEDULE["grid-prune-mobile-submissions"] = {"task": "grid.prune_mobile_submissions", "schedule": 86400.0}
+# Org: forget which request each Idempotency-Key carried after 30 days, once a day.
+CELERY_BEAT_SCHEDULE["org-prune-idempotency-records"] = {"task": "org.prune_idempotency_records", "schedule": 86400.0}

@@ -1,7 +1,8 @@
 from .base import *  # noqa: F401,F403
 from .base import env
 
-DEBUG = env.bool("DEBUG", default=True)
+# Django's debug pages show settings and code to whoever can reach the port: only when asked for.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -10,6 +10,7 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure") or SECRET_KE
     raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters.")
 
 DEBUG = False
+DEMO_USERS = env.bool("DEMO_USERS", default=False)  # the demo logins' password is published in README.md
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost"])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

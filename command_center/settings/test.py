@@ -1,5 +1,5 @@
 from .base import *  # noqa: F401,F403
-from .base import CACHES, CHANNEL_LAYERS, env
+from .base import CACHES, CHANNEL_LAYERS, channel_layer_hosts, env
 
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
@@ -16,5 +16,5 @@ CELERY_TASK_EAGER_PROPAGATES = False
 # Tests use their own Redis database so a running `make run` never sees their broker or channel traffic.
 REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 CACHES["default"]["LOCATION"] = REDIS_URL
-CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [REDIS_URL]
+CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = channel_layer_hosts(REDIS_URL)
 CELERY_BROKER_URL = REDIS_URL
