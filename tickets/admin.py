@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
 from . import calendar
+from .classify.admin import SynonymsInline
 from .models import Assignment, CalendarOverride, Category, Ticket, TicketEvent, TicketRequest
 
 
@@ -14,6 +15,7 @@ class CategoryAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
     autocomplete_fields = ["owner_department"]
     raw_id_fields = ["parent"]
+    inlines = [SynonymsInline]
 
 
 @admin.register(CalendarOverride)

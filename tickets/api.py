@@ -6,12 +6,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from command_center.org.api import ActionPermission, ScopedQuerysetMixin
-from command_center.org.models import Department
-from command_center.org.permissions import get_visible_or_404
+from org.api import ID_PATTERN, ActionPermission, ScopedQuerysetMixin
+from org.models import Department
+from org.permissions import get_visible_or_404
 
 from . import selectors, services
 from . import serializers as s
@@ -19,16 +18,8 @@ from .models import Assignment, Category, Ticket, TicketRequest
 
 
 class TransitionErrorsMixin:
-    """StaleVersion and TransitionRefused → 409 with the current version, nothing changed."""
-
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
-
-    def handle_exception(self, exc):
-        if isinstance(exc, services.StaleVersion):
-            return Response({"detail": str(exc), "version": exc.current_version, "state": exc.state}, status=status.HTTP_409_CONFLICT)
-        if isinstance(exc, services.TransitionRefused):
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        return super().handle_exception(exc)
+    """The helpers every transition uses; a Conflict (stale version, refused step) is a 409 with the current
+    version and state, answered by the API's exception handler (org.api)."""
 
     def _valid(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
@@ -45,6 +36,8 @@ class TransitionErrorsMixin:
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     """事项分类 (大类/小类) with limits and dispatch rules."""
+
+    lookup_value_regex = ID_PATTERN
 
     queryset = Category.objects.filter(is_active=True).order_by("code")
     serializer_class = s.CategorySerializer
@@ -68,7 +61,13 @@ class TicketViewSet(TransitionErrorsMixin, ScopedQuerysetMixin, mixins.ListModel
     serializer_class = s.TicketSerializer
     permission_classes = [ActionPermission]
     filterset_fields = ["state", "light", "source", "category", "urgent", "center"]
-    action_permissions = {"create": "tickets.create"}
+    # the role is checked before the body, the row's state or its version: a role that may never take a
+    # step gets 403 (not 400 or 409); the services check it again first (permissions.requires)
+    action_permissions = {
+        "create": "tickets.create", "open": "tickets.open", "cancel": "tickets.cancel", "dispatch_to": "tickets.dispatch",
+        "urge": "tickets.urge", "escalate": "tickets.escalate", "merge": "tickets.merge", "verify": "tickets.verify",
+        "self_resolve": "tickets.self_resolve", "reopen": "tickets.reopen", "resume": "tickets.resume", "ask": "tickets.request",
+    }
 
     @extend_schema(request=s.TicketCreateSerializer, parameters=[IDEMPOTENCY],
                    responses={201: s.TicketSerializer, 200: s.TicketSerializer, 400: OpenApiResponse(description="invalid input")},
@@ -178,20 +177,21 @@ class TicketViewSet(TransitionErrorsMixin, ScopedQuerysetMixin, mixins.ListModel
                                     extra_days=d["extra_days"], version=d["version"])
         return Response(s.RequestSerializer(r).data, status=status.HTTP_201_CREATED)
 
+    # the whole list, oldest first: neither paginated nor filtered
     @extend_schema(responses=s.EventSerializer(many=True), summary="The ticket's timeline")
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def timeline(self, request, pk=None):
         ticket = self.get_object()
         return Response(s.EventSerializer(selectors.timeline(ticket), many=True).data)
 
     @extend_schema(responses=s.AssignmentBriefSerializer(many=True), summary="The departments' shares")
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def assignments(self, request, pk=None):
         ticket = self.get_object()
         return Response(s.AssignmentBriefSerializer(ticket.assignments.select_related("department"), many=True).data)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Suggested lead departments (category, location, rule)")
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=s.DepartmentBriefSerializer(many=True), summary="Suggested lead departments (category, location, rule)")
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def suggestions(self, request, pk=None):
         ticket = self.get_object()
         return Response([{"id": d.pk, "code": d.code, "name": d.name} for d in selectors.suggest_departments(ticket)])
@@ -203,6 +203,8 @@ class AssignmentViewSet(TransitionErrorsMixin, ScopedQuerysetMixin, viewsets.Rea
     queryset = Assignment.objects.select_related("ticket", "ticket__category", "ticket__center", "department").order_by("-id")
     serializer_class = s.AssignmentSerializer
     filterset_fields = ["state", "light", "role"]
+    permission_classes = [ActionPermission]
+    action_permissions = {"sign": "tickets.sign", "reply": "tickets.reply", "release": "tickets.dispatch"}
 
     def _target(self, pk):
         return get_visible_or_404(Assignment.objects.select_related("ticket"), self.request.user, pk=pk)
@@ -234,6 +236,9 @@ class RequestViewSet(TransitionErrorsMixin, ScopedQuerysetMixin, viewsets.ReadOn
     queryset = TicketRequest.objects.select_related("ticket", "assignment__department").order_by("-id")
     serializer_class = s.RequestSerializer
     filterset_fields = ["kind", "decision"]
+    permission_classes = [ActionPermission]
+    # extensions are the duty chief's (tickets.approve_extension), checked by the service once the kind is known
+    action_permissions = {"decide": "tickets.approve"}
 
     @extend_schema(request=s.DecideSerializer, responses=s.RequestSerializer, summary="Approve or reject a request")
     @action(detail=True, methods=["post"])

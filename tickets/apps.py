@@ -8,14 +8,20 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self):
-        from command_center.cache import forget_on_change
-        from command_center.health import register_check
-        from command_center.org import workspaces
-        from command_center.org.models import Role
-        from command_center.org.permissions import register_action
+        from org import demo as org_demo
+
+        from . import demo, demo_history
+
+        org_demo.register("tickets", load=demo.load_demo, history=demo_history.load_history)
+        from org.cache import forget_on_change
+        from org.health import register_check
+        from org import workspaces
+        from org.models import Role
+        from org.permissions import register_action
 
         from . import calendar, deadlines, selectors
-        from .models import Assignment, CalendarOverride, Category
+        from .classify import keywords, store, suggest
+        from .models import Assignment, CalendarOverride, Category, CategorySynonyms, ClassifierModel
         from .roles import ACTIONS
         from .services import assignment_deadline_reached, assignments_deadline_batch
 
@@ -32,6 +38,9 @@ class TicketsConfig(AppConfig):
         register_check("calendar", calendar.health)
         forget_on_change(Category, lambda category: selectors.category_key(category.pk), uid="tickets.forget.category")
         forget_on_change(CalendarOverride, calendar.OVERRIDES_KEY, uid="tickets.forget.calendar")
+        forget_on_change(Category, suggest.CATEGORIES_KEY, keywords.INDEX_KEY, uid="tickets.forget.classifier_categories")
+        forget_on_change(CategorySynonyms, keywords.INDEX_KEY, uid="tickets.forget.synonyms")
+        forget_on_change(ClassifierModel, store.ACTIVE_KEY, uid="tickets.forget.classifier")
         deadlines.register(
             deadlines.DeadlineKind(
                 name="tickets.assignment",
@@ -39,5 +48,6 @@ class TicketsConfig(AppConfig):
                 due_field="next_scan_at",
                 handle=assignment_deadline_reached,
                 handle_batch=assignments_deadline_batch,
+                lock_first="ticket",  # every step locks the ticket before its shares (docs/locking.md)
             )
         )

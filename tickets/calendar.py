@@ -15,7 +15,7 @@ import chinese_calendar
 from django.conf import settings
 from django.utils import timezone
 
-from command_center.cache import per_process
+from org.cache import per_process
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def year_is_known(year: int) -> bool:
 
 
 # The override table is tiny and read on every deadline computation: each process keeps a copy
-# (command_center.cache.per_process); saving or deleting an override clears this process's copy at once.
+# (org.cache.per_process); saving or deleting an override clears this process's copy at once.
 OVERRIDES_KEY = "tickets:calendar_overrides"  # forgotten when an override is saved (tickets/apps.py)
 
 

@@ -1,11 +1,14 @@
 """Demo categories (部件/事件/热线诉求 with realistic small classes) and a few tickets along the loop."""
 
+import math
 from decimal import Decimal
 
 from django.contrib.gis.geos import Point
 
-from command_center.org.models import Department, User
+from org.models import Department, User
 
+from .classify.services import demo_corpus_load
+from .classify.training import classifier_train
 from .models import Category, TimeUnit
 
 WD, WH, NH = TimeUnit.WORKING_DAYS, TimeUnit.WORKING_HOURS, TimeUnit.NATURAL_HOURS
@@ -108,15 +111,27 @@ def load_categories() -> int:
     return count
 
 
-# (key, reporter, category code, title, description, lon, lat offset inside 春晖社区, steps)
+# (key, reporter, category code, title, description, address, metres east of the grid's west edge, metres north of
+# 春晖路, steps). The demo tickets on 春晖路 lie on one line across 春晖社区第1网格; the hotline's gazetteer lays the
+# road through them (house numbers 10 m apart from the grid's west edge), so an address a caller gives lands next
+# to the ticket about it.
 DEMO_TICKETS = [
-    ("demo-1", "gridworker", "1501", "春晖路菜场门口占道经营", "早市摊贩占用人行道约20米，影响通行。", ["open"]),
-    ("demo-2", "gridworker", "0101", "春晖路12号上水井盖破损", "井盖裂开一角，行人易踩空。", ["open", "dispatch"]),
-    ("demo-3", "gridworker", "1101", "文昌街口暴露垃圾", "垃圾桶满溢，周边散落生活垃圾。", ["open", "dispatch", "sign"]),
-    ("demo-4", "gridworker", "0201", "滨江步道路灯不亮", "步道东段连续5盏路灯夜间不亮。", ["open", "dispatch", "sign", "reply"]),
-    ("demo-5", "gridworker", "1201", "小区围墙违规广告", "围墙上张贴大幅商业广告。", ["open", "dispatch", "sign", "reply", "verify"]),
-    ("demo-6", "agent", "1301", "夜间施工扰民", "市民来电：工地晚上11点后仍在打桩。", []),
+    ("demo-1", "gridworker", "1501", "春晖路菜场门口占道经营", "早市摊贩占用人行道约20米，影响通行。", "江城区春晖路菜场门口",
+     300, -12, ["open"]),
+    ("demo-2", "gridworker", "0101", "春晖路12号上水井盖破损", "井盖裂开一角，行人易踩空。", "江城区春晖路12号",
+     110, -12, ["open", "dispatch"]),
+    ("demo-3", "gridworker", "1101", "春晖路53号门前暴露垃圾", "垃圾桶满溢，周边散落生活垃圾。", "江城区春晖路53号",
+     520, 12, ["open", "dispatch", "sign"]),
+    ("demo-4", "gridworker", "0201", "滨江步道路灯不亮", "步道东段连续5盏路灯夜间不亮。", "江城区滨江步道东段",
+     700, -260, ["open", "dispatch", "sign", "reply"]),
+    ("demo-5", "gridworker", "1201", "春晖路91号围墙违规广告", "围墙上张贴大幅商业广告。", "江城区春晖路91号",
+     900, 12, ["open", "dispatch", "sign", "reply", "verify"]),
+    ("demo-6", "agent", "1301", "春晖路18号工地夜间施工扰民", "市民来电：工地晚上11点后仍在打桩。", "江城区春晖路18号",
+     170, -12, []),
 ]
+# where 春晖路 crosses the grid, as a share of the grid's height from its south edge
+CHUNHUI_ROAD_AT = 0.45
+METRES_PER_DEGREE = 111_320
 
 
 def load_demo(*, scale: int, stdout) -> None:
@@ -124,6 +139,11 @@ def load_demo(*, scale: int, stdout) -> None:
     if stdout:
         stdout.write(f"tickets: {n} small classes")
     _demo_tickets(stdout)
+    texts = demo_corpus_load()
+    model = classifier_train()
+    if stdout and model:
+        stdout.write(f"tickets: classifier v{model.version} from {texts} demo texts in {model.seconds:.1f} s, "
+                     f"held-back top-1 {model.top1:.1%}, top-3 {model.top3:.1%}")
 
 
 def _demo_tickets(stdout) -> None:
@@ -140,12 +160,14 @@ def _demo_tickets(stdout) -> None:
     if grid is None:
         return
     x0, y0, x1, y1 = grid.boundary.extent
+    road_lat = y0 + (y1 - y0) * CHUNHUI_ROAD_AT
     made = 0
-    for i, (key, reporter, code, title, description, steps) in enumerate(DEMO_TICKETS):
-        point = Point(x0 + (x1 - x0) * (0.2 + 0.12 * i), y0 + (y1 - y0) * (0.3 + 0.1 * i), srid=4326)
+    for key, reporter, code, title, description, address, east_m, north_m, steps in DEMO_TICKETS:
+        point = Point(x0 + east_m / (METRES_PER_DEGREE * math.cos(math.radians(road_lat))),
+                      road_lat + north_m / METRES_PER_DEGREE, srid=4326)
         ticket = services.ticket_create(
             by=users[reporter], source="hotline" if reporter == "agent" else "grid", category=Category.objects.get(code=code),
-            title=title, description=description, location=point, address=f"望江街道春晖社区 {title[:6]}",
+            title=title, description=description, location=point, address=address,
             citizen_name="王建国" if reporter == "agent" else "", citizen_phone="13812345678" if reporter == "agent" else "",
             idempotency_key=key,
         )
@@ -156,16 +178,16 @@ def _demo_tickets(stdout) -> None:
         for step in steps:
             ticket.refresh_from_db()
             if step == "open":
-                services.ticket_open(ticket=ticket, by=dispatcher)
+                services.ticket_open(ticket=ticket, by=dispatcher, version=ticket.version)
             elif step == "dispatch":
                 lead = suggest_departments(ticket)[0]
-                services.ticket_dispatch(ticket=ticket, by=dispatcher, lead=lead)
+                services.ticket_dispatch(ticket=ticket, by=dispatcher, lead=lead, version=ticket.version)
             elif step == "sign":
                 a = ticket.assignments.get(state=Assignment.State.DISPATCHED)
-                services.ticket_sign(assignment=a, by=_staff_for(a))
+                services.ticket_sign(assignment=a, by=_staff_for(a), version=ticket.version)
             elif step == "reply":
                 a = ticket.assignments.get(state=Assignment.State.SIGNED)
-                services.ticket_reply(assignment=a, by=_staff_for(a), reply="已到现场处置完毕。")
+                services.ticket_reply(assignment=a, by=_staff_for(a), reply="已到现场处置完毕。", version=ticket.version)
             elif step == "verify":
                 services.ticket_verify(ticket=ticket, by=users["gridworker"], passed=True, note="现场核查已整改。", version=ticket.version)
     if stdout and made:

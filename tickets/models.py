@@ -7,9 +7,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
-from command_center.org.models import Region
-from command_center.org.permissions import allowed
-from command_center.org.scope import ScopeSpec
+from org.models import Region
+from org.permissions import allowed
+from org.scope import ScopeSpec
 
 
 class TimeUnit(models.TextChoices):
@@ -534,3 +534,7 @@ class CalendarOverride(models.Model):
 
     def __str__(self):
         return f"{self.date} {'班' if self.is_workday else '休'}"
+
+
+# the classifier's tables live in their own module (tickets/classify/models.py)
+from .classify.models import CategorySynonyms, ClassifierModel, LabelledText, SuggestionOutcome  # noqa: E402,F401

@@ -1,6 +1,6 @@
 """Which roles may take each ticket action; registered with the permission layer in TicketsConfig.ready()."""
 
-from command_center.org.models import Role
+from org.models import Role
 
 CENTER = (Role.DISPATCHER, Role.DUTY_CHIEF)
 
@@ -22,5 +22,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "tickets.urge": (*CENTER, Role.LEADER),
     "tickets.escalate": CENTER,
     "tickets.add_caller": (Role.HOTLINE_AGENT, *CENTER),
+    # category suggestions from the complaint's text (智能分类): everyone who chooses or checks a category
+    "tickets.suggest_category": (Role.GRIDWORKER, Role.HOTLINE_AGENT, *CENTER, Role.DEPARTMENT_STAFF),
+    # read a ticket's page in the console (the center works it there; a leader follows it from the statistics)
+    "tickets.read": (*CENTER, Role.LEADER),
     "tickets.see_contact": (Role.DISPATCHER, Role.DUTY_CHIEF, Role.HOTLINE_AGENT),
 }

@@ -2,9 +2,9 @@
 
 from django.db.models import Q, QuerySet
 
-from command_center.cache import per_process
-from command_center.org.models import Department, Region, Role
-from command_center.org.permissions import can, visible
+from org.cache import per_process
+from org.models import Department, Region, Role
+from org.permissions import can, visible
 
 from .models import OPEN_STATES, Assignment, Category, State, Ticket, TicketEvent, TicketRequest
 
@@ -16,7 +16,7 @@ def category_key(pk) -> str:
 
 
 def category(pk: int) -> Category | None:
-    """One category by id, from this process's copy (command_center.cache.per_process); None if there is none."""
+    """One category by id, from this process's copy (org.cache.per_process); None if there is none."""
     return per_process(category_key(pk), lambda: Category.objects.filter(pk=pk).first())
 
 

@@ -11,11 +11,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from command_center.org.models import Department
-from command_center.org.permissions import can, get_visible_or_404, require
+from org.models import Department
+from org.permissions import get_visible_or_404, require
 
 from . import selectors, services
-from .models import Assignment, Light, State, Ticket, TicketPhoto, TicketRequest
+from .models import Assignment, Light, Ticket, TicketPhoto, TicketRequest
 
 
 def _int(value, default=None):
@@ -80,7 +80,7 @@ def dept_inbox(request):
 def _own_assignment(request, pk) -> Assignment:
     """Another department's share is a 404, never a 403: ids cannot be probed."""
     return get_visible_or_404(
-        Assignment.objects.select_related("ticket", "ticket__category", "ticket__center", "department"), request.user, pk=pk
+        Assignment.objects.select_related("ticket", "ticket__category", "ticket__center", "ticket__grid", "ticket__community", "ticket__town", "department"), request.user, pk=pk
     )
 
 
@@ -118,61 +118,8 @@ def dept_step(request, pk, step):
 
 # -------------------------------------------------------------------------------------------- dispatcher console
 
-CONSOLE_TABS = [
-    ("new", _("New cases")),
-    ("open", _("To dispatch")),
-    ("active", _("With departments")),
-    ("escalated", _("Escalations")),
-    ("requests", _("Requests")),
-    ("verify", _("Verification")),
-]
-
-
-@login_required
-def console(request):
-    require(request.user, "tickets.dispatch")
-    tab = request.GET.get("tab", "new")
-    user = request.user
-    q = request.GET.get("q", "").strip()[:40]
-    if q:
-        found = selectors.tickets_visible_to(user).filter(number=q).first()
-        if found:
-            return redirect("tickets:console-ticket", pk=found.pk)
-        messages.error(request, _("No ticket with this number within your scope."))
-    rows = requests = None
-    if tab == "new":
-        rows = selectors.console_queue(user, state=State.NEW)
-    elif tab == "open":
-        rows = selectors.console_queue(user, state=State.OPEN)
-    elif tab == "active":
-        rows = selectors.tickets_visible_to(user).filter(center_id=user.region_id, state__in=[
-            State.DISPATCHED, State.HANDLING, State.SUSPENDED]).order_by("due_at", "id")
-    elif tab == "escalated":
-        rows = selectors.escalations_for(user)
-    elif tab == "verify":
-        rows = selectors.verification_tasks_for(user)
-    else:
-        tab = "requests"
-        requests = selectors.pending_requests_for(user)
-    page = Paginator(rows if rows is not None else requests, 30).get_page(request.GET.get("page"))
-    return render(request, "tickets/console.html", {"tab": tab, "tabs": CONSOLE_TABS, "page": page, "is_requests": rows is None, "q": q})
-
-
 def _visible_ticket(request, pk) -> Ticket:
     return get_visible_or_404(Ticket.objects.select_related("category", "center", "community", "town", "district", "grid"), request.user, pk=pk)
-
-
-@login_required
-def console_ticket(request, pk):
-    require(request.user, "tickets.dispatch")
-    t = _visible_ticket(request, pk)
-    context = _ticket_context(t, request.user)
-    if t.state == State.OPEN:
-        context["suggested"] = selectors.suggest_departments(t)
-        context["departments"] = selectors.center_departments(t.center)
-    context["pending"] = t.requests.filter(decision=TicketRequest.Decision.PENDING).select_related("assignment__department", "requested_by")
-    context["may_approve_extension"] = can(request.user, "tickets.approve_extension")
-    return render(request, "tickets/console_ticket.html", context)
 
 
 @login_required

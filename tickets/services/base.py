@@ -9,18 +9,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
-from command_center.realtime.services import outbox_write
+from org.exceptions import Conflict
+from org.models import Region
+from realtime.services import outbox_write
 
-from .. import calendar
-from ..models import Assignment, Light, Ticket, TicketEvent, TicketPhoto
+from .. import calendar, selectors
+from ..models import Assignment, Category, Light, Ticket, TicketEvent, TicketPhoto
 from ..photos import CleanPhoto, clean_photo
 
 
 WARN_FRACTION = 0.8  # the light turns yellow at 80% of the limit
 LIGHT_ORDER = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}  # worst light wins
+NOTE_MAX_LENGTH = 2000  # characters of a timeline note, reply or reason
 
 
-class StaleVersion(Exception):
+class StaleVersion(Conflict):
     """The caller acted on an old version of the ticket; nothing was changed (HTTP 409)."""
 
     def __init__(self, ticket: Ticket):
@@ -28,11 +31,12 @@ class StaleVersion(Exception):
         self.state = ticket.state
         super().__init__(
             _("This ticket was changed by someone else (now version %(v)d, %(state)s). Reload and try again.")
-            % {"v": ticket.version, "state": ticket.get_state_display()}
+            % {"v": ticket.version, "state": ticket.get_state_display()},
+            current={"version": ticket.version, "state": ticket.state},
         )
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(Conflict):
     """The step is not possible in the ticket's current state (HTTP 409)."""
 
     @classmethod
@@ -62,15 +66,39 @@ def ticket_payload(ticket: Ticket) -> dict:
     }
 
 
-def _lock(ticket: Ticket, version: int | None) -> Ticket:
-    locked = (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("category", "center")
-        .get(pk=ticket.pk)
-    )
-    if version is not None and locked.version != int(version):
+def lock_tickets(ids) -> dict[int, Ticket]:
+    """Lock tickets FOR UPDATE, the rows alone and in id order (docs/locking.md), then load them with their
+    category and center as they are now. A join in the locking query would be re-checked by PostgreSQL after a
+    wait: a concurrent escalation changes the center, the joined row no longer matches and the ticket silently
+    drops out of the result."""
+    ids = sorted(set(ids))
+    locked = list(Ticket.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    return Ticket.objects.select_related("category", "center").in_bulk(locked)
+
+
+def _lock(ticket: Ticket, version: int) -> Ticket:
+    """The ticket locked for a person's step, which must name the version it acted on (a stale one is a 409)."""
+    if version is None:  # a form or a request without its version would otherwise skip the check silently
+        raise ValidationError({"version": _("The version you acted on is missing; reload the page and try again.")})
+    locked = _lock_as_is(ticket)
+    if locked.version != int(version):
         raise StaleVersion(locked)
     return locked
+
+
+def _lock_as_is(ticket: Ticket) -> Ticket:
+    """The ticket locked as it is now (the first lock of every step: docs/locking.md): the row alone FOR UPDATE
+    (see lock_tickets), its category from this process's copy (org.cache.per_process, forgotten when a category
+    is saved) and its center read fresh. Used directly only by steps no stale screen can contradict: another
+    caller about the same matter, a citizen's rating, a grid worker's fix on the spot of the ticket just made."""
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    locked.category = selectors.category(locked.category_id) or Category.objects.get(pk=locked.category_id)
+    locked.center = _center(locked.center_id)
+    return locked
+
+
+def _center(pk) -> Region:
+    return Region.objects.defer("boundary").get(pk=pk)
 
 
 def _check(bound_method, by) -> None:
@@ -101,6 +129,8 @@ def _record(
 ) -> TicketEvent:
     """Save the ticket (bumping its version), append the timeline row and write the outbox row.
     `saved`: the caller has just inserted the ticket, so there is nothing to update."""
+    if len(note) > NOTE_MAX_LENGTH:  # the timeline is kept forever: a note is a few sentences, not a document
+        raise ValidationError(_("A note may be at most %(max)d characters.") % {"max": NOTE_MAX_LENGTH})
     if not saved:
         ticket.version += 1
         ticket.save(update_fields=[*dict.fromkeys([*fields, "version"])])

@@ -7,13 +7,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from command_center.org.models import Department, Region, User
+from org.models import Department, Region, User
+from org.permissions import requires
 
 from ..models import Assignment, Light, State, Ticket
-from .base import TransitionRefused, _lock, _check, _record, clean_text, _limits, _warn_at, _plan
+from .base import TransitionRefused, lock_tickets, _lock, _check, _record, clean_text, _limits, _warn_at, _plan
 
 
-def ticket_open(*, ticket: Ticket, by: User, note: str = "", version: int | None = None) -> Ticket:
+@requires("tickets.open")
+def ticket_open(*, ticket: Ticket, by: User, note: str = "", version: int) -> Ticket:
     """立案."""
     with transaction.atomic():
         t = _lock(ticket, version)
@@ -24,7 +26,8 @@ def ticket_open(*, ticket: Ticket, by: User, note: str = "", version: int | None
     return t
 
 
-def ticket_cancel(*, ticket: Ticket, by: User, reason: str, version: int | None = None) -> Ticket:
+@requires("tickets.cancel")
+def ticket_cancel(*, ticket: Ticket, by: User, reason: str, version: int) -> Ticket:
     """不予立案: a new case that is no case (duplicate call, out of remit, not verifiable)."""
     reason = clean_text(reason, field="reason", label=_("the reason"))
     with transaction.atomic():
@@ -37,6 +40,7 @@ def ticket_cancel(*, ticket: Ticket, by: User, reason: str, version: int | None 
     return t
 
 
+@requires("tickets.dispatch")
 def ticket_dispatch(
     *,
     ticket: Ticket,
@@ -44,7 +48,7 @@ def ticket_dispatch(
     lead: Department,
     assisting: Sequence[Department] = (),
     note: str = "",
-    version: int | None = None,
+    version: int,
 ) -> Ticket:
     """派遣 to a lead department and optional assisting ones (吹哨报到: several at once)."""
     departments = [lead, *assisting]
@@ -57,6 +61,7 @@ def ticket_dispatch(
     with transaction.atomic():
         t = _lock(ticket, version)
         _check(t.dispatch, by)
+        _require_reachable(t, lead=lead, departments=departments)
         before = t.state
         now = timezone.now()
         sign_unit, sign_due, handle_unit, handle_due = _limits(t, now)
@@ -86,7 +91,25 @@ def ticket_dispatch(
     return t
 
 
-def ticket_urge(*, ticket: Ticket, by: User | None, note: str = "", version: int | None = None) -> Ticket:
+def _require_reachable(t: Ticket, *, lead: Department, departments: Sequence[Department]) -> None:
+    """The console's rule for every caller: a center dispatches to the departments of its own region and of
+    the regions above it (selectors.center_departments), never to another district's or town's."""
+    codes = [code for code in t.center.path.split("/") if code]
+    reachable = set(
+        Department.objects.filter(pk__in=[d.pk for d in departments], region__code__in=codes).values_list("pk", flat=True)
+    )
+    for department in departments:
+        if department.pk not in reachable:
+            raise ValidationError({
+                "lead" if department.pk == lead.pk else "assisting": _(
+                    "%(department)s is not among the departments %(center)s may dispatch to "
+                    "(those of its own region and of the regions above it)."
+                ) % {"department": department.name, "center": t.center.name}
+            })
+
+
+@requires("tickets.urge")
+def ticket_urge(*, ticket: Ticket, by: User | None, note: str = "", version: int) -> Ticket:
     """督办: a reminder to the departments now handling it (by None: the deadline scanner)."""
     with transaction.atomic():
         t = _lock(ticket, version)
@@ -99,7 +122,8 @@ def ticket_urge(*, ticket: Ticket, by: User | None, note: str = "", version: int
     return t
 
 
-def ticket_escalate(*, ticket: Ticket, by: User | None, note: str = "", version: int | None = None) -> Ticket:
+@requires("tickets.escalate")
+def ticket_escalate(*, ticket: Ticket, by: User | None, note: str = "", version: int) -> Ticket:
     """升级: the next level's center becomes responsible."""
     with transaction.atomic():
         t = _lock(ticket, version)
@@ -122,13 +146,15 @@ def _escalate_locked(t: Ticket, *, by, note: str, department_ids=None) -> None:
             department_ids=department_ids)
 
 
-def ticket_merge(*, ticket: Ticket, into: Ticket, by: User, note: str = "", version: int | None = None) -> Ticket:
+@requires("tickets.merge")
+def ticket_merge(*, ticket: Ticket, into: Ticket, by: User, note: str = "", version: int) -> Ticket:
     """合并: `ticket` is a duplicate of `into`, which carries on."""
     if into.pk == ticket.pk:
         raise ValidationError({"into": _("A ticket cannot be merged into itself.")})
     with transaction.atomic():
+        lock_tickets([ticket.pk, into.pk])  # two tickets: both in id order (docs/locking.md)
         t = _lock(ticket, version)
-        target = Ticket.objects.select_for_update().get(pk=into.pk)
+        target = Ticket.objects.get(pk=into.pk)
         if target.state in (State.MERGED, State.CANCELLED):
             raise ValidationError({"into": _("The ticket to merge into is itself merged or cancelled.")})
         _check(t.merge, by)

@@ -5,14 +5,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from command_center.org.models import Role, User
-from command_center.org.permissions import require
+from org.models import Role, User
+from org.permissions import requires
 from grid.selectors import full_time_worker
 
+from .. import hooks
 from ..models import Assignment, Light, Satisfaction, State, Ticket, TicketPhoto
-from .base import TransitionRefused, _lock, _check, _record, _save_photos, _clean_all, clean_text, _limits, _warn_at, _plan
+from .base import TransitionRefused, _lock, _lock_as_is, _check, _record, _save_photos, _clean_all, clean_text, _limits, _warn_at, _plan
 
 
+@requires("tickets.verify")
 def ticket_verify(*, ticket: Ticket, by: User, passed: bool, note: str = "", photo=None, version: int) -> Ticket:
     """核查: pass closes the ticket; fail sends it back to the lead department as rework (返工)."""
     cleaned = _clean_all([photo] if photo is not None else [])
@@ -31,6 +33,7 @@ def ticket_verify(*, ticket: Ticket, by: User, passed: bool, note: str = "", pho
             t.verify_pass()
             t.closed_at = now
             _record(t, by=by, action="closed", from_state=before, note=note, fields=["state", "closed_at"], department_ids=())
+            hooks.ticket_closed(t)
             return t
         lead = t.assignments.select_for_update().filter(role=Assignment.Role.LEAD, state=Assignment.State.REPLIED).order_by("-id").first()
         _check(lead.redo, by)
@@ -50,6 +53,7 @@ def ticket_verify(*, ticket: Ticket, by: User, passed: bool, note: str = "", pho
     return t
 
 
+@requires("tickets.self_resolve")
 def ticket_self_resolve(*, ticket: Ticket, by: User, note: str, after_photo) -> Ticket:
     """自行处置: the grid worker fixed it on the spot; closes at grid level with an after-photo."""
     if after_photo is None:
@@ -57,7 +61,7 @@ def ticket_self_resolve(*, ticket: Ticket, by: User, note: str, after_photo) -> 
     cleaned = _clean_all([after_photo])
     note = clean_text(note, field="note", label=_("what was done"), max_length=2000)
     with transaction.atomic():
-        t = _lock(ticket, None)
+        t = _lock_as_is(ticket)
         _check(t.self_resolve, by)
         if t.reporter_id != by.pk and not (t.grid_id and full_time_worker(t.grid) == by):
             raise PermissionDenied(_("Only the reporting grid worker or the grid's worker can resolve this on the spot."))
@@ -66,10 +70,12 @@ def ticket_self_resolve(*, ticket: Ticket, by: User, note: str, after_photo) -> 
         t.self_resolve()
         t.closed_at = timezone.now()
         _record(t, by=by, action="self_resolved", from_state=before, note=note, fields=["state", "closed_at"], department_ids=())
+        hooks.ticket_closed(t)
     return t
 
 
-def ticket_reopen(*, ticket: Ticket, by: User, note: str, version: int | None = None) -> Ticket:
+@requires("tickets.reopen")
+def ticket_reopen(*, ticket: Ticket, by: User, note: str, version: int) -> Ticket:
     """The citizen is not satisfied: the case goes back to the dispatcher to be dispatched again."""
     note = clean_text(note, field="note", label=_("the reason"), max_length=2000)
     with transaction.atomic():
@@ -84,13 +90,12 @@ def ticket_reopen(*, ticket: Ticket, by: User, note: str, version: int | None = 
     return t
 
 
+@requires("tickets.add_caller")
 def ticket_add_caller(*, ticket: Ticket, by: User | None, note: str = "") -> Ticket:
     """Another citizen reports the same open matter (hotline linking): a timeline row, no new ticket.
     Raises TransitionRefused when the ticket is no longer open."""
-    if by is not None:
-        require(by, "tickets.add_caller")
     with transaction.atomic():
-        t = _lock(ticket, None)
+        t = _lock_as_is(ticket)
         if not t.is_open:
             raise TransitionRefused.in_state(t)
         t.caller_count += 1
@@ -104,7 +109,7 @@ def ticket_rate(*, ticket: Ticket, by: User | None, satisfaction: str, note: str
     if satisfaction not in Satisfaction.values:
         raise ValidationError({"satisfaction": _("Unknown satisfaction level.")})
     with transaction.atomic():
-        t = _lock(ticket, None)
+        t = _lock_as_is(ticket)
         if t.state != State.CLOSED:
             raise TransitionRefused(_("Only a closed ticket can be rated."))
         t.satisfaction = satisfaction

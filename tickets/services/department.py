@@ -5,7 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from command_center.org.models import Role, User
+from org.models import Role, User
+from org.permissions import requires
 from grid.selectors import full_time_worker
 
 from ..models import Assignment, State, Ticket, TicketPhoto
@@ -19,7 +20,8 @@ def _lock_assignment(assignment: Assignment, by: User) -> Assignment:
     return a
 
 
-def ticket_sign(*, assignment: Assignment, by: User, version: int | None = None) -> Assignment:
+@requires("tickets.sign")
+def ticket_sign(*, assignment: Assignment, by: User, version: int) -> Assignment:
     """签收: the department takes on its share; the handling clock's light now follows the handling limit."""
     with transaction.atomic():
         t = _lock(assignment.ticket, version)
@@ -70,7 +72,8 @@ def _maybe_finish_department_phase(t: Ticket, by) -> list[str]:
     return ["state", "verifier"]
 
 
-def ticket_reply(*, assignment: Assignment, by: User, reply: str, photos=(), version: int | None = None) -> Assignment:
+@requires("tickets.reply")
+def ticket_reply(*, assignment: Assignment, by: User, reply: str, photos=(), version: int) -> Assignment:
     """反馈: the department reports what it did, with after-photos. The lead's reply (and every assisting
     department's reply or release) ends the department phase and hands the ticket to verification."""
     reply = clean_text(reply, field="reply", label=_("the reply"), max_length=4000)
@@ -94,7 +97,8 @@ def ticket_reply(*, assignment: Assignment, by: User, reply: str, photos=(), ver
     return a
 
 
-def ticket_release(*, assignment: Assignment, by: User, note: str = "", version: int | None = None) -> Assignment:
+@requires("tickets.dispatch")
+def ticket_release(*, assignment: Assignment, by: User, note: str = "", version: int) -> Assignment:
     """Release an assisting department whose help is no longer needed."""
     with transaction.atomic():
         t = _lock(assignment.ticket, version)

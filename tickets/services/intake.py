@@ -8,10 +8,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from command_center.org.models import Region, Role, User
-from command_center.org.permissions import require
+from org.models import Region, Role, User
+from org.permissions import require
 from grid.selectors import grid_at, nearest_community
 
+from ..classify.services import suggestion_record
 from ..models import Category, Source, Ticket, TicketPhoto
 from .base import _record, _save_photos, _clean_all, clean_text
 
@@ -26,6 +27,32 @@ def _next_number(district: Region, day: dt.date) -> str:
         )
         (serial,) = cursor.fetchone()
     return f"{prefix}{serial:05d}"
+
+
+CITY_MARGIN_DEGREES = 0.05  # a location this far outside the city is refused as impossible
+_city_extent: dict = {}
+
+
+def check_location(location) -> Point | None:
+    """A point in the city (or close to its edge); anything else is an impossible location for a ticket or contact."""
+    if location is None:
+        return None
+    if not isinstance(location, Point):
+        raise ValidationError({"location": _("The location must be a longitude/latitude point.")})
+    x, y = location.x, location.y
+    if not (-180 <= x <= 180 and -90 <= y <= 90):
+        raise ValidationError({"location": _("The coordinates are not a valid longitude/latitude.")})
+    extent = _city_extent.get("extent")
+    if extent is None:  # only a found extent is kept: regions loaded later still count
+        city = Region.objects.filter(level=Region.Level.CITY, boundary__isnull=False).order_by("code").first()
+        if city is not None:
+            extent = _city_extent["extent"] = city.boundary.extent
+    if extent is not None:
+        x0, y0, x1, y1 = extent
+        m = CITY_MARGIN_DEGREES
+        if not (x0 - m <= x <= x1 + m and y0 - m <= y <= y1 + m):
+            raise ValidationError({"location": _("The location lies outside the city's service area.")})
+    return Point(x, y, srid=4326)
 
 
 def place(location: Point) -> tuple:
@@ -76,7 +103,7 @@ def ticket_create(
         require(by, "tickets.create")
     # A retried key is caught by the unique constraint on (created_by, idempotency_key) when the row is
     # inserted (below), not looked up first: one query less on every first attempt, the common case.
-    idempotency_key = (idempotency_key or "").strip()[:80] or None
+    idempotency_key = (idempotency_key or "").strip() or None  # its form was checked where it entered (org.inputs)
     if source not in Source.values:
         raise ValidationError({"source": _("Unknown source.")})
     if category is None or category.parent_id is None or not category.is_active:
@@ -88,8 +115,7 @@ def ticket_create(
     if location.srid not in (None, 4326):
         location = location.transform(4326, clone=True)
     location.srid = 4326
-    if not (-180 <= location.x <= 180 and -90 <= location.y <= 90):
-        raise ValidationError({"location": _("The coordinates are not a valid longitude/latitude.")})
+    location = check_location(location)  # the same rule as the hotline's contacts and Open311
     now = timezone.now()
     if occurred_at and occurred_at > now + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": _("The time of the incident lies in the future.")})
@@ -129,6 +155,7 @@ def ticket_create(
                 ticket, by=by, action="created", from_state="", note=placement_note,
                 data={"source": source, "outside_grid": grid is None}, department_ids=(), saved=True,
             )
+            suggestion_record(ticket=ticket, by=by)  # was the classifier's first suggestion kept?
     except IntegrityError:
         existing = Ticket.objects.filter(created_by=by, idempotency_key=idempotency_key).first() if idempotency_key else None
         if existing is None:

@@ -5,8 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from command_center.org.models import Role, User
-from command_center.org.permissions import require
+from org.models import Role, User
+from org.permissions import require, requires
 
 from .. import calendar
 from ..models import Assignment, Light, State, Ticket, TicketRequest
@@ -14,6 +14,7 @@ from .base import TransitionRefused, _lock, _check, _record, clean_text, _warn_a
 from .department import _lock_assignment, _maybe_finish_department_phase
 
 
+@requires("tickets.request")
 def ticket_request(
     *,
     ticket: Ticket,
@@ -22,10 +23,9 @@ def ticket_request(
     reason: str,
     assignment: Assignment | None = None,
     extra_days: int | None = None,
-    version: int | None = None,
+    version: int,
 ) -> TicketRequest:
     """Ask for an extension (延期), a return (退单), a cancellation (作废) or a suspension (挂账)."""
-    require(by, "tickets.request")
     reason = clean_text(reason, field="reason", label=_("the reason"), max_length=2000)
     if kind not in TicketRequest.Kind.values:
         raise ValidationError({"kind": _("Unknown kind of request.")})
@@ -59,7 +59,7 @@ def ticket_request(
     return request
 
 
-def ticket_decide(*, request: TicketRequest, by: User, approve: bool, note: str = "", version: int | None = None) -> TicketRequest:
+def ticket_decide(*, request: TicketRequest, by: User, approve: bool, note: str = "", version: int) -> TicketRequest:
     """A dispatcher (or, for extensions, the duty chief) approves or rejects a pending request."""
     action = "tickets.approve_extension" if request.kind == TicketRequest.Kind.EXTENSION else "tickets.approve"
     require(by, action)
@@ -142,7 +142,8 @@ def _apply_request(t: Ticket, r: TicketRequest, *, by, now, data) -> list[str]:
     raise ValidationError(_("Unknown kind of request."))
 
 
-def ticket_resume(*, ticket: Ticket, by: User, note: str = "", version: int | None = None) -> Ticket:
+@requires("tickets.resume")
+def ticket_resume(*, ticket: Ticket, by: User, note: str = "", version: int) -> Ticket:
     """End a suspension: every deadline moves on by the working time the ticket spent suspended."""
     with transaction.atomic():
         t = _lock(ticket, version)

@@ -7,31 +7,27 @@ from types import SimpleNamespace
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from command_center.org.models import Region
-from command_center.realtime.services import outbox_write
+from org.models import Region
+from realtime.services import outbox_write
 
 from ..models import Assignment, State, Ticket, TicketEvent
-from .base import LIGHT_ORDER, ticket_payload, _check, _escalate_at, _plan
+from .base import LIGHT_ORDER, lock_tickets, ticket_payload, _check, _escalate_at, _plan
 
 
 def assignment_deadline_reached(assignment: Assignment, now: dt.datetime) -> None:
-    """One claimed row (the scanner's fallback when a batch fails)."""
+    """One claimed row (the scanner's fallback when a batch fails; the scanner hands it over freshly read)."""
     assignments_deadline_batch([assignment], now)
 
 
-
-
 def assignments_deadline_batch(rows: Sequence[Assignment], now: dt.datetime) -> None:
-    """Called by the scanner with the assignment rows locked: light, automatic urge, escalation.
+    """Called by the scanner with the assignment rows and their tickets locked: light, automatic urge, escalation.
 
     Everything it changes is written in the scanner's transaction (set-based: a few statements per
     batch), so a killed scanner changes nothing and a second scanner skips the locked rows: an urge
     or escalation happens exactly once."""
-    tickets = {
-        t.pk: t
-        for t in Ticket.objects.select_for_update(of=("self",)).select_related("category", "center")
-        .filter(pk__in={a.ticket_id for a in rows})
-    }
+    # the scanner claimed these tickets before their rows (docs/locking.md); locking again does not wait and
+    # reads each ticket as the rows handled before it in this transaction left it
+    tickets = lock_tickets({a.ticket_id for a in rows})
     parents = Region.objects.only("id", "code", "level", "parent_id", "path").in_bulk(
         {t.center.parent_id for t in tickets.values() if t.center.parent_id}
     )
