@@ -10,20 +10,21 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from command_center.org.models import Region
-from command_center.org.permissions import get_visible_or_404, require
+from org.models import Region
+from org.permissions import get_visible_or_404, require
 from grid.selectors import locate
 from tickets.models import Category, Ticket
 from tickets import selectors as ticket_selectors
+from tickets import services as ticket_services
 from tickets.selectors import suggest_departments
-from tickets.services import TransitionRefused
+from tickets.api import IDEMPOTENCY
 
-from . import gazetteer, selectors, services
+from . import gazetteer, schema, selectors, services
 from .models import Contact, KnowledgeArticle, ReturnVisit
 
 MAX_QUERY = 400
@@ -48,7 +49,7 @@ def point_from(data) -> Point | None:
         return None
     if lon is None or lat is None:
         raise ValidationError({"location": _("Give both longitude and latitude.")})
-    return services.check_location(Point(lon, lat, srid=4326))
+    return ticket_services.check_location(Point(lon, lat, srid=4326))
 
 
 def _object(model, raw, *, field: str, label: str, qs=None):
@@ -71,10 +72,6 @@ def _category(raw) -> Category | None:
     if found is None:
         raise ValidationError({"category": _("Unknown %(label)s.") % {"label": _("category")}})
     return found
-
-
-def _conflict(exc) -> Response:
-    return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
 
 
 def contact_json(contact: Contact, user) -> dict:
@@ -156,7 +153,7 @@ def kb_suggest(request):
     require(request.user, "hotline.kb_read")
     q = request.query_params.get("q", "")[:MAX_QUERY]
     category = _category(request.query_params.get("category"))
-    return Response({"results": [article_json(a) for a in selectors.article_search(q, category=category)]})
+    return Response({"results": [article_json(a) for a in selectors.article_suggestions(q, category=category)]})
 
 
 @extend_schema(operation_id="hotline_duplicates", parameters=[OpenApiParameter("content", str), OpenApiParameter("category", str), OpenApiParameter("lon", str), OpenApiParameter("lat", str), OpenApiParameter("phone", str)], responses=OpenApiTypes.OBJECT)
@@ -212,8 +209,11 @@ def routing(request):
 # ---------------------------------------------------------------------------------------------- contacts
 
 
-@extend_schema(methods=["GET"], operation_id="hotline_contacts_list", parameters=[OpenApiParameter("phone", str), OpenApiParameter("limit", str)], responses=OpenApiTypes.OBJECT)
-@extend_schema(methods=["POST"], operation_id="hotline_contacts_create", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+@extend_schema(methods=["GET"], operation_id="hotline_contacts_list", parameters=[OpenApiParameter("phone", str), OpenApiParameter("limit", int)], responses=schema.ContactList)
+@extend_schema(
+    methods=["POST"], operation_id="hotline_contacts_create", request=schema.ContactInput, parameters=[IDEMPOTENCY],
+    responses={201: schema.ContactSerializer, 200: OpenApiResponse(schema.ContactSerializer, description="A retry with the same Idempotency-Key: the first contact.")},
+)
 @api_view(["GET", "POST"])
 def contacts(request):
     if request.method == "POST":
@@ -232,40 +232,39 @@ def contacts(request):
 
 def _create_contact(request):
     require(request.user, "hotline.take")
-    data = request.data
+    serializer = schema.ContactInput(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
     link_to = None
-    if data.get("link_to") not in (None, ""):
+    if data["link_to"] not in (None, ""):
         # contact_create checks that the ticket exists within the agent's scope (one query, not two)
         try:
-            link_to = Ticket(pk=int(data.get("link_to")))
+            link_to = Ticket(pk=int(data["link_to"]))
         except (TypeError, ValueError):
             raise ValidationError({"link_to": _("Unknown %(label)s.") % {"label": _("ticket")}}) from None
-    try:
-        contact = services.contact_create(
-            by=request.user,
-            channel=str(data.get("channel", "")),
-            type=str(data.get("type", "")),
-            content=str(data.get("content", "")),
-            outcome=str(data.get("outcome", "")),
-            caller_name=str(data.get("caller_name", "")),
-            caller_phone=str(data.get("caller_phone", "")),
-            address=str(data.get("address", "")),
-            location=point_from(data),
-            urgent=str(data.get("urgent", "")).lower() in ("1", "true", "on", "yes"),
-            category=_category(data.get("category")),
-            title=str(data.get("title", "")),
-            article=_object(KnowledgeArticle, data.get("article"), field="article", label=_("knowledge article")),
-            answer=str(data.get("answer", "")),
-            link_to=link_to,
-            idempotency_key=request.headers.get("Idempotency-Key"),
-        )
-    except (services.NotPossible, TransitionRefused) as exc:
-        return _conflict(exc)
+    contact = services.contact_create(
+        by=request.user,
+        channel=data["channel"],
+        type=data["type"],
+        content=data["content"],
+        outcome=data["outcome"],
+        caller_name=data["caller_name"],
+        caller_phone=data["caller_phone"],
+        address=data["address"],
+        location=point_from(data),
+        urgent=data["urgent"],
+        category=_category(data["category"]),
+        title=data["title"],
+        article=_object(KnowledgeArticle, data["article"], field="article", label=_("knowledge article")),
+        answer=data["answer"],
+        link_to=link_to,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
     code = status.HTTP_200_OK if getattr(contact, "replayed", False) else status.HTTP_201_CREATED
     return Response(contact_json(contact, request.user), status=code)
 
 
-@extend_schema(operation_id="hotline_contact_detail", responses=OpenApiTypes.OBJECT)
+@extend_schema(operation_id="hotline_contact_detail", responses=schema.ContactSerializer)
 @api_view(["GET"])
 def contact_detail(request, pk: int):
     require(request.user, "hotline.contacts")
@@ -276,18 +275,15 @@ def contact_detail(request, pk: int):
 # ---------------------------------------------------------------------------------------------- return visits and KPIs
 
 
-@extend_schema(operation_id="hotline_visit_record", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+@extend_schema(operation_id="hotline_visit_record", request=schema.VisitInput, responses=schema.VisitAnswer)
 @api_view(["POST"])
 def visit_record(request, pk: int):
     require(request.user, "hotline.visit")
     visit = get_visible_or_404(ReturnVisit.objects.all(), request.user, pk=pk)
-    try:
-        v = services.return_visit_record(
-            visit=visit, by=request.user, satisfaction=str(request.data.get("satisfaction", "")),
-            note=str(request.data.get("note", "")), unsatisfied_to=str(request.data.get("unsatisfied_to", "rework")),
-        )
-    except (services.NotPossible, TransitionRefused) as exc:
-        return _conflict(exc)
+    v = services.return_visit_record(
+        visit=visit, by=request.user, satisfaction=str(request.data.get("satisfaction", "")),
+        note=str(request.data.get("note", "")), unsatisfied_to=str(request.data.get("unsatisfied_to", "rework")),
+    )
     return Response({"id": v.pk, "state": v.state, "satisfaction": v.satisfaction, "follow_up": v.follow_up})
 
 

@@ -19,16 +19,23 @@ class HotlineConfig(AppConfig):
     verbose_name = _("12345 hotline")
 
     def ready(self):
-        from django.db.models.signals import post_save
+        from org import demo as org_demo
 
-        from command_center.org import workspaces
-        from command_center.org.models import Role
-        from command_center.org.permissions import register_action
-        from tickets import deadlines
-        from tickets.models import Ticket
+        from . import demo, demo_history
+
+        org_demo.register("hotline", load=demo.load_demo, history=demo_history.load_history)
+        from org import errors
+
+        from .open311 import error_for
+
+        errors.register_renderer("/open311/", error_for)  # bad input refused before a view: the spec's error list
+        from org import workspaces
+        from org.models import Role
+        from org.permissions import register_action
+        from tickets import deadlines, hooks
 
         from .models import ReturnVisit
-        from .services import on_ticket_saved, return_visit_overdue
+        from .services import on_ticket_closed, return_visit_overdue
 
         for name, roles in ACTIONS.items():
             register_action(name, roles)
@@ -52,9 +59,9 @@ class HotlineConfig(AppConfig):
                 handle=return_visit_overdue,
             )
         )
-        post_save.connect(on_ticket_saved, sender=Ticket, dispatch_uid="hotline.return_visit_on_close")
-        # the per-process copies of small tables (command_center.cache.per_process) forget an edited row
-        from command_center.cache import forget_on_change
+        hooks.on_closed("hotline.return_visit", on_ticket_closed)
+        # the per-process copies of small tables (org.cache.per_process) forget an edited row
+        from org.cache import forget_on_change
         from tickets.models import Category
 
         from .models import ContactTimeLimit, Open311Service

@@ -7,9 +7,12 @@ import math
 from django.contrib.gis.geos import LineString, Point
 from django.db import transaction
 
-from command_center.org.models import Region
+from org.models import Region
+from tickets.models import Category, Ticket
 
-from .models import KnowledgeArticle, Open311Service, Place, Road
+from .demo_articles import ARTICLES as COMMON_ARTICLES
+from .gazetteer import SIDE_OFFSET_M
+from .models import KnowledgeArticle, Open311Client, Open311Service, Place, Road
 
 # district code → (east-west roads 路 south to north, north-south roads south→north west to east)
 ROADS = {
@@ -17,6 +20,9 @@ ROADS = {
     "329903000000": (["港口路", "海星路", "盐田路", "东滩路"], ["海港大道", "建设街", "渔港街", "灯塔街"]),
     "329904000000": (["湖滨路", "新城路", "柳溪路", "白鹭路"], ["新湖大道", "学府街", "科技街", "明湖街"]),
 }
+# road → (demo ticket, its house number): the road is laid through the ticket's point, so the gazetteer, the
+# tickets and the callers' addresses describe one place (tickets/demo.py puts the tickets on the road's line)
+ROAD_ANCHORS = {"春晖路": ("春晖路12号上水井盖破损", 12)}
 ROAD_ALIASES = {"滨江大道": ["滨江路"], "人民街": ["人民路"], "海港大道": ["海港路"], "新湖大道": ["新湖路"]}
 COMPOUND_SUFFIXES = ["花园", "小区", "苑", "新村", "家园", "公寓"]
 DISTRICT_LANDMARKS = ["人民医院", "第一中学", "人民政府", "体育馆"]
@@ -38,7 +44,7 @@ ARTICLES = [
      "可通过“江海健康”公众号预约时间。"),
     (None, "JT", "公交线路及末班车时间查询", "公交线路、首末班时间可在“江海公交”App或公众号查询，"
      "线路调整在站牌及App公告。对驾驶员服务的意见可在12345投诉。"),
-    ("0201", "CG", "路灯不亮报修", "道路路灯不亮由城市管理部门负责维修，报修时请说明道路名称和附近门牌号，"
+    ("0201", "CG", "路灯不亮报修", "道路上的路灯不亮、路灯坏了由城市管理部门负责维修，报修时请说明道路名称和附近门牌号，"
      "一般在3个工作日内修复。"),
 ]
 
@@ -83,7 +89,7 @@ def load_gazetteer() -> tuple[int, int]:
             x0, y0, x1, y1 = district.boundary.extent
             for i, name in enumerate(east_west):
                 lat = y0 + (y1 - y0) * (i + 0.5) / len(east_west) + 0.004
-                coords = [(x0, lat), ((x0 + x1) / 2, lat + 0.002), (x1, lat)]
+                coords = _anchored(name, x1) or [(x0, lat), ((x0 + x1) / 2, lat + 0.002), (x1, lat)]
                 roads += _road(name, district, coords)
             for i, name in enumerate(north_south):
                 lon = x0 + (x1 - x0) * (i + 0.5) / len(north_south) + 0.003
@@ -115,6 +121,25 @@ def load_gazetteer() -> tuple[int, int]:
     return roads, places
 
 
+def _anchored(name: str, east_end: float) -> list[tuple[float, float]] | None:
+    """A straight east-west road whose house number lands on its anchor ticket (even numbers lie SIDE_OFFSET_M
+    south of the road, odd ones north), or None when the road has no anchor or the ticket is not there."""
+    if name not in ROAD_ANCHORS:
+        return None
+    title, number = ROAD_ANCHORS[name]
+    ticket = Ticket.objects.filter(title=title).order_by("id").only("location").first()
+    if ticket is None:
+        return None
+    x, y = ticket.location.x, ticket.location.y
+    side = 1 if number % 2 else -1
+    lat = y - side * SIDE_OFFSET_M / METRES_PER_DEGREE
+    west = x - (number - 1) * 10 / (METRES_PER_DEGREE * math.cos(math.radians(lat)))
+    for _ in range(5):  # _road numbers one house per 10 m of the whole length: settle the west end on that rule
+        last = max(int(_length_m([(west, lat), (east_end, lat)]) / 10), 2)
+        west = (x - east_end * (number - 1) / (last - 1)) / (1 - (number - 1) / (last - 1))
+    return [(west, lat), (east_end, lat)]
+
+
 def _road(name, district, coords) -> int:
     last = max(int(_length_m(coords) / 10), 2)
     Road.objects.update_or_create(
@@ -133,8 +158,6 @@ def _place(name, kind, district, point, *, buildings=0, aliases=()) -> int:
 
 
 def load_services() -> int:
-    from tickets.models import Category
-
     categories = {c.code: c for c in Category.objects.filter(code__in=[s[5] for s in SERVICES])}
     n = 0
     for code, name, description, group, keywords, category, contact_type, attributes in SERVICES:
@@ -150,15 +173,14 @@ def load_services() -> int:
 
 
 def load_articles() -> int:
-    from command_center.org.models import Department
-    from tickets.models import Category
+    from org.models import Department
 
     from .services import article_save
 
     categories = {c.code: c for c in Category.objects.all()}
     departments = {d.code: d for d in Department.objects.filter(code__startswith="329900-")}
     n = 0
-    for category, dept, title, body in ARTICLES:
+    for category, dept, title, body in ARTICLES + COMMON_ARTICLES:
         existing = KnowledgeArticle.objects.filter(title=title).first()
         if existing is not None:
             continue
@@ -172,7 +194,6 @@ def load_articles() -> int:
 
 def load_contacts(agent) -> int:
     """A few contacts of the demo agent, one of each outcome (idempotency keys make this repeatable)."""
-    from tickets.models import Category
 
     from . import gazetteer
     from .models import Outcome
@@ -210,16 +231,31 @@ def load_contacts(agent) -> int:
     return 4
 
 
+# Published in README so a newcomer can POST an Open311 request at once. Only load_demo_city creates this client,
+# i.e. only a stack that loads the demo city (with its demo users and their published password) has it.
+DEMO_OPEN311_CLIENT = "演示客户端（仅开发环境）"
+DEMO_OPEN311_KEY = "jianghai-demo-open311-key"
+
+
+def load_open311_client() -> Open311Client:
+    client, _created = Open311Client.objects.update_or_create(
+        name=DEMO_OPEN311_CLIENT,
+        defaults={"key_prefix": DEMO_OPEN311_KEY[:8], "key_hash": Open311Client.hash_key(DEMO_OPEN311_KEY), "is_active": True},
+    )
+    return client
+
+
 def load_demo(*, scale: int, stdout) -> None:
     from django.contrib.auth.models import Permission
 
-    from command_center.org.models import User
+    from org.models import User
 
     from . import gazetteer
 
     roads, places = load_gazetteer()
     gazetteer.reset()
     services = load_services()
+    load_open311_client()
     articles = load_articles()
     agent = User.objects.filter(username="agent").first()
     contacts = 0
@@ -229,4 +265,4 @@ def load_demo(*, scale: int, stdout) -> None:
         contacts = load_contacts(agent)
     if stdout:
         stdout.write(f"hotline: gazetteer of {roads} roads and {places} places, {services} Open311 services, "
-                     f"{articles} new articles, {contacts} demo contacts")
+                     f"{articles} new articles, {contacts} demo contacts, Open311 demo api_key {DEMO_OPEN311_KEY}")

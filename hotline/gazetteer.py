@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db import connection
 from rapidfuzz import fuzz
 
-from command_center.org.models import Region
+from org.models import Region
 
 from .models import Place, Road
 

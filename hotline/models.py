@@ -13,8 +13,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from command_center.org.models import Region
-from command_center.org.scope import ScopeSpec
+from org.models import Region
+from org.scope import ScopeSpec
 from tickets.models import Satisfaction, TimeUnit
 
 
@@ -189,7 +189,9 @@ class ReturnVisit(models.Model):
             models.Index(fields=["state", "due_at"], name="hotline_visit_state"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["ticket"], condition=Q(state="pending"), name="hotline_one_pending_visit"),
+            # one pending visit per caller of the ticket (contact None: a hotline ticket without a recorded contact)
+            models.UniqueConstraint(fields=["ticket", "contact"], condition=Q(state="pending"), name="hotline_one_pending_visit_per_caller",
+                                    nulls_distinct=False),
         ]
 
     def __str__(self):

@@ -17,16 +17,16 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
-from command_center.cache import per_process
+from org.cache import per_process
+from org import inputs
 from tickets.models import Assignment, State
+from tickets import services as ticket_services
 
 from . import gazetteer, selectors, services
-from .models import Channel, Contact, Open311Client, Open311Service, Outcome
+from .models import Channel, Contact, Open311Client, Open311Service, Outcome, Place
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 MAX_WINDOW = dt.timedelta(days=90)
@@ -56,7 +56,7 @@ def _xml_value(parent: ET.Element, key: str, value) -> None:
     elif isinstance(value, bool):
         node.text = "true" if value else "false"
     elif value is not None:
-        node.text = str(value)
+        node.text = inputs.xml_safe(str(value))
 
 
 def render(fmt: str, data, *, root: str, item: str | None = None, status: int = 200) -> HttpResponse:
@@ -79,27 +79,46 @@ def error(fmt: str, code: int, description: str) -> HttpResponse:
     return render(fmt if fmt in FORMATS else "json", [{"code": code, "description": description}], root="errors", item="error", status=code)
 
 
-def endpoint(view):
-    """Unsupported format → 400; Open311Error → its code, in the requested format."""
+def endpoint(*methods: str):
+    """Unsupported format → 400; another method → 405; Open311Error → its code; all in the requested format."""
 
-    def wrapped(request, fmt: str, **kwargs):
-        if fmt not in FORMATS:
-            return error("json", 400, _("Unsupported format “%(fmt)s”: use .json or .xml.") % {"fmt": fmt})
-        try:
-            return view(request, fmt, **kwargs)
-        except Open311Error as exc:
-            return error(fmt, exc.code, exc.description)
+    def decorate(view):
+        def wrapped(request, fmt: str, **kwargs):
+            if fmt not in FORMATS:
+                return error("json", 400, _("Unsupported format “%(fmt)s”: use .json or .xml.") % {"fmt": fmt})
+            if request.method not in methods:
+                response = error(fmt, 405, _("Method %(method)s is not allowed here; use %(allowed)s.") % {
+                    "method": request.method[:10], "allowed": ", ".join(methods)})
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return view(request, fmt, **kwargs)
+            except Open311Error as exc:
+                return error(fmt, exc.code, exc.description)
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return csrf_exempt(wrapped)
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return csrf_exempt(wrapped)
+
+    return decorate
+
+
+@csrf_exempt
+def error_for(request, status: int, description: str) -> HttpResponse:
+    """An error of the spec's form in the format the request's path ends with (org.errors answers with it)."""
+    return error("xml" if request.path.endswith(".xml") else "json", status, description)
+
+
+def unknown_path(request, path: str | None = None):
+    """Any other path under /open311/v2/: a 404 in the spec's error list, in the format the path ends with."""
+    fmt = "xml" if (path or "").endswith(".xml") else "json"
+    return error(fmt, 404, _("There is no Open311 resource at this path; see discovery.json."))
 
 
 # ---------------------------------------------------------------------------------------------- discovery and services
 
 
-@require_http_methods(["GET"])
-@endpoint
+@endpoint("GET")
 def discovery(request, fmt):
     base = request.build_absolute_uri(reverse("hotline:open311-discovery", kwargs={"fmt": fmt})).rsplit("/", 1)[0]
     data = {
@@ -128,14 +147,13 @@ SERVICES_KEY = "hotline:open311_services"
 
 
 def active_services() -> dict[str, Open311Service]:
-    """code → active service with its category, by code: this process's copy (command_center.cache)."""
+    """code → active service with its category, by code: this process's copy (org.cache)."""
     return per_process(SERVICES_KEY, lambda: {
         s.code: s for s in Open311Service.objects.filter(is_active=True).select_related("category").order_by("code")
     })
 
 
-@require_http_methods(["GET"])
-@endpoint
+@endpoint("GET")
 def service_list(request, fmt):
     return render(fmt, [_service_json(s) for s in active_services().values()], root="services", item="service")
 
@@ -147,8 +165,7 @@ def _active_service(code: str) -> Open311Service:
     return service
 
 
-@require_http_methods(["GET"])
-@endpoint
+@endpoint("GET")
 def service_definition(request, fmt, code):
     service = _active_service(code)
     attributes = []
@@ -204,28 +221,51 @@ def _attributes(service: Open311Service, post) -> dict:
                 float(value)
             except ValueError:
                 raise Open311Error(400, _("attribute “%(code)s” must be a number.") % {"code": code}) from None
-        if datatype == "datetime" and parse_datetime(str(value)) is None:
+        if datatype == "datetime" and not _is_moment(value):
             raise Open311Error(400, _("attribute “%(code)s” must be a date and time.") % {"code": code})
     return given
 
 
-def _location(post) -> tuple[Point, str]:
+def _is_moment(value) -> bool:
+    try:
+        return inputs.parse_moment(str(value)) is not None
+    except ValidationError:
+        return False
+
+
+def _location(post) -> tuple[Point, str, str]:
+    """(point, address text, address_id) from lat/long, else address_id (a gazetteer place), else address_string."""
     lat, lon, address = post.get("lat", "").strip(), post.get("long", "").strip(), post.get("address_string", "").strip()[:200]
+    address_id = post.get("address_id", "").strip()
     if lat or lon:
         try:
             point = Point(float(lon), float(lat), srid=4326)
         except ValueError:
             raise Open311Error(400, _("lat and long must be numbers.")) from None
         try:
-            return services.check_location(point), address
+            return ticket_services.check_location(point), address, address_id[:40]
         except ValidationError as exc:
             raise Open311Error(400, " ".join(exc.messages)) from None
+    if address_id:
+        place = Place.objects.filter(pk=int(address_id)).first() if address_id.isascii() and address_id.isdigit() and len(address_id) < 10 else None
+        if place is None:
+            raise Open311Error(400, _("address_id “%(id)s” was not found.") % {"id": address_id[:40]})
+        return place.location, address or place.name, address_id
     if address:
         matches = gazetteer.geocode(address, limit=1)
         if not matches:
             raise Open311Error(400, _("address_string could not be located in the city; send lat and long."))
-        return Point(matches[0].lon, matches[0].lat, srid=4326), address
-    raise Open311Error(400, _("lat/long or address_string was not provided."))
+        return Point(matches[0].lon, matches[0].lat, srid=4326), address, ""
+    raise Open311Error(400, _("lat/long, address_string or address_id was not provided."))
+
+
+def _notice(contact: Contact) -> str:
+    """The one service_notice of a request, the same in the POST answer and in GET."""
+    if contact.ticket_id is None:
+        return contact.get_outcome_display()
+    if contact.outcome == Outcome.LINKED:
+        return _("Linked to ticket %(number)s, which is already being handled.") % {"number": contact.ticket.number}
+    return _("Received as ticket %(number)s.") % {"number": contact.ticket.number}
 
 
 def _submit(request, fmt):
@@ -237,11 +277,12 @@ def _submit(request, fmt):
     service = active_services().get(code)
     if service is None:
         raise Open311Error(400, _("service_code “%(code)s” was not found.") % {"code": code[:40]})
-    location, address = _location(post)
+    location, address, address_id = _location(post)
     attributes = _attributes(service, post)
+    # description is optional in GeoReport v2: without one, the service's name says what is reported
     description = post.get("description", "").strip()
-    if not description:
-        raise Open311Error(400, _("description was not provided."))
+    if address_id:
+        attributes["_address_id"] = address_id
     for field in ("media_url", "email", "device_id", "account_id"):
         if post.get(field):
             attributes[f"_{field}"] = post[field][:300]
@@ -251,14 +292,14 @@ def _submit(request, fmt):
     outcome, link_to = Outcome.NEW_TICKET, None
     candidates = selectors.duplicate_candidates(
         None, content=description, location=location, category=service.category, caller_phone=post.get("phone", "").strip(),
-    )
+    ) if description else []  # linking needs a similar text
     strong = [c for c in candidates if c.score >= selectors.STRONG_DUPLICATE_SCORE and "similar_text" in c.reasons]
     if strong:
         outcome, link_to = Outcome.LINKED, strong[0].ticket
     name = f"{post.get('last_name', '').strip()}{post.get('first_name', '').strip()}"
     try:
         contact = services.contact_create(
-            by=None, channel=Channel.OPEN311, type=service.contact_type, content=description, outcome=outcome,
+            by=None, channel=Channel.OPEN311, type=service.contact_type, content=description or service.name, outcome=outcome,
             caller_name=name, caller_phone=post.get("phone", ""), address=address, location=location,
             category=service.category, link_to=link_to, idempotency_key=key, open311_client=client,
             open311_service=service, attributes=attributes,
@@ -267,12 +308,8 @@ def _submit(request, fmt):
         raise Open311Error(400, " ".join(exc.messages)) from None
     except services.NotPossible as exc:
         raise Open311Error(400, str(exc)) from None
-    notice = (
-        _("Linked to ticket %(number)s, which is already being handled.") % {"number": contact.ticket.number}
-        if contact.outcome == Outcome.LINKED else _("Received as ticket %(number)s.") % {"number": contact.ticket.number}
-    )
     status = 200 if getattr(contact, "replayed", False) else 201
-    return render(fmt, [{"service_request_id": str(contact.pk), "token": str(contact.token), "service_notice": notice,
+    return render(fmt, [{"service_request_id": str(contact.pk), "token": str(contact.token), "service_notice": _notice(contact),
                          "account_id": post.get("account_id") or None}],
                   root="service_requests", item="request", status=status)
 
@@ -295,12 +332,12 @@ def _request_json(contact: Contact) -> dict:
         "service_code": contact.open311_service.code if contact.open311_service_id else "",
         "description": contact.content,
         "agency_responsible": lead,
-        "service_notice": t.number if t else "",
+        "service_notice": _notice(contact),
         "requested_datetime": timezone.localtime(contact.created_at).isoformat(),
         "updated_datetime": timezone.localtime(updated).isoformat(),
         "expected_datetime": timezone.localtime(contact.due_at).isoformat(),
         "address": contact.address,
-        "address_id": "",
+        "address_id": contact.attributes.get("_address_id", ""),
         "zipcode": "",
         "lat": round(contact.location.y, 6) if contact.location else None,
         "long": round(contact.location.x, 6) if contact.location else None,
@@ -315,10 +352,14 @@ def _requests_qs():
 
 
 def _when(raw: str, name: str) -> dt.datetime:
-    value = parse_datetime(raw.replace(" ", "+")) if raw else None
+    """A w3c date-time with its offset ("+" arrives as a space when a client does not encode it)."""
+    try:
+        value = inputs.parse_moment(raw.replace(" ", "+"), name=name)
+    except ValidationError:
+        value = None
     if value is None:
-        raise Open311Error(400, _("%(name)s must be a w3c date and time, e.g. 2026-11-01T08:00:00+08:00.") % {"name": name})
-    return value if timezone.is_aware(value) else timezone.make_aware(value)
+        raise Open311Error(400, _("%(name)s must be a real w3c date and time with its offset, e.g. 2026-11-01T08:00:00+08:00.") % {"name": name})
+    return value
 
 
 def _search(request, fmt):
@@ -330,14 +371,21 @@ def _search(request, fmt):
             raise Open311Error(400, _("service_request_id must be a comma-separated list of ids."))
         qs = qs.filter(pk__in=[int(i) for i in ids[:MAX_RESULTS]])
     else:
-        now = timezone.now()
-        end = _when(params["end_date"], "end_date") if params.get("end_date") else now
-        start = _when(params["start_date"], "start_date") if params.get("start_date") else end - MAX_WINDOW
-        if end < start:
-            raise Open311Error(400, _("end_date lies before start_date."))
-        if end - start > MAX_WINDOW:
-            raise Open311Error(400, _("start_date and end_date may be at most 90 days apart."))
-        qs = qs.filter(created_at__gte=start, created_at__lte=end)
+        end = _when(params["end_date"], "end_date") if params.get("end_date") else None
+        start = _when(params["start_date"], "start_date") if params.get("start_date") else None
+        # GeoReport v2: start_date and end_date given together may span at most 90 days; start_date alone
+        # searches from it on (up to MAX_RESULTS rows); otherwise the 90 days up to end_date or now
+        if start is not None and end is not None:
+            if end < start:
+                raise Open311Error(400, _("end_date lies before start_date."))
+            if end - start > MAX_WINDOW:
+                raise Open311Error(400, _("start_date and end_date may be at most 90 days apart."))
+        elif start is None:
+            end = end or timezone.now()
+            start = end - MAX_WINDOW
+        qs = qs.filter(created_at__gte=start)
+        if end is not None:
+            qs = qs.filter(created_at__lte=end)
         codes = [c.strip() for c in params.get("service_code", "").split(",") if c.strip()]
         if codes:
             known = set(Open311Service.objects.filter(code__in=codes).values_list("code", flat=True))
@@ -356,16 +404,14 @@ def _search(request, fmt):
     return render(fmt, rows, root="service_requests", item="request")
 
 
-@require_http_methods(["GET", "POST"])
-@endpoint
+@endpoint("GET", "POST")
 def requests_(request, fmt):
     if request.method == "POST":
         return _submit(request, fmt)
     return _search(request, fmt)
 
 
-@require_http_methods(["GET"])
-@endpoint
+@endpoint("GET")
 def request_detail(request, fmt, request_id):
     contact = _requests_qs().filter(pk=int(request_id)).first() if request_id.isdigit() else None
     if contact is None:
@@ -373,8 +419,7 @@ def request_detail(request, fmt, request_id):
     return render(fmt, [_request_json(contact)], root="service_requests", item="request")
 
 
-@require_http_methods(["GET"])
-@endpoint
+@endpoint("GET")
 def token(request, fmt, token):
     try:
         value = uuid.UUID(token)

@@ -10,12 +10,14 @@ from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Count, F, Q, QuerySet
+from django.db import connection
+from django.db.models import Case, Count, ExpressionWrapper, F, FloatField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from rapidfuzz import fuzz
 
-from command_center.org.permissions import visible
-from tickets.models import OPEN_STATES, Category, Satisfaction, Ticket
+from org.models import Region
+from org.permissions import visible
+from tickets.models import OPEN_STATES, Assignment, Category, Satisfaction, Ticket
 from tickets.selectors import mask_name, mask_phone, may_see_contact
 
 from . import text
@@ -40,6 +42,11 @@ def caller_of(contact: Contact, user) -> tuple[str, str]:
 
 def contacts_visible_to(user) -> QuerySet[Contact]:
     return visible(Contact.objects.select_related("category", "ticket", "article", "agent"), user)
+
+
+def contacts_by_ids(user, ids: list[int]) -> QuerySet[Contact]:
+    """The contacts among `ids` the user may see (an alert's evidence cites them), with their tickets."""
+    return contacts_visible_to(user).filter(pk__in=ids)
 
 
 def contacts_by_phone(user, phone: str) -> QuerySet[Contact]:
@@ -71,6 +78,43 @@ def article_search(query: str, *, limit: int = 5, category: Category | None = No
         qs = qs.annotate(same=Q(category=category))
         ordering.insert(0, "-same")
     return list(qs.order_by(*ordering)[:limit])
+
+
+SUGGEST_LIMIT = 3
+SAME_CATEGORY_BONUS = 0.6  # the agent's chosen small class says more than any one word
+SAME_MAJOR_BONUS = 0.15
+SUGGEST_KEEP_SHARE = 0.35  # below this share of the best score a suggestion is noise; it is not shown
+
+
+def article_suggestions(query: str, *, category: Category | None = None, limit: int = SUGGEST_LIMIT) -> list[KnowledgeArticle]:
+    """What the agent sees while typing: articles ranked by the caller's words and the chosen category together.
+
+    An article of the chosen small class is offered even when no word matches yet; one of the same major class
+    gets a smaller lift. Scores below SUGGEST_KEEP_SHARE of the best are dropped, so three weak guesses do not
+    bury the one right answer."""
+    words = [w for w in dict.fromkeys(text.tokens(query)) if len(w) > 1][:30]
+    qs = articles_valid_on(timezone.localdate())
+    matches = Q(pk__in=[])
+    rank = Value(0.0)
+    if words:
+        search = reduce(or_, [SearchQuery(w, config="simple", search_type="plain") for w in words])
+        matches |= Q(search_vector=search)
+        rank = SearchRank(F("search_vector"), search, normalization=Value(1))
+    lift = Value(0.0)
+    if category is not None:
+        matches |= Q(category=category)
+        lift = Case(When(category=category, then=Value(SAME_CATEGORY_BONUS)),
+                    When(category__parent_id=category.parent_id, then=Value(SAME_MAJOR_BONUS)), default=Value(0.0))
+    if not words and category is None:
+        return []
+    ranked = list(
+        qs.filter(matches).annotate(score=ExpressionWrapper(rank + lift, output_field=FloatField()))
+        .select_related("category", "department").order_by("-score", "-used_count", "id")[:limit]
+    )
+    if not ranked:
+        return []
+    best = ranked[0].score
+    return [a for a in ranked if a.score >= best * SUGGEST_KEEP_SHARE]
 
 
 # ---------------------------------------------------------------------------------------------- duplicates
@@ -188,16 +232,22 @@ def caller_history(user, phone: str, *, limit: int = 10) -> dict:
 # ---------------------------------------------------------------------------------------------- return visits
 
 
+def _with_replies(qs: QuerySet[ReturnVisit]) -> QuerySet[ReturnVisit]:
+    """Each visit's ticket carries `replies`: what each department answered, lead first (read out to the caller)."""
+    replies = Assignment.objects.filter(replied_at__isnull=False).select_related("department").order_by("role", "id")
+    return qs.prefetch_related(Prefetch("ticket__assignments", queryset=replies, to_attr="replies"))
+
+
 def visits_due_for(user) -> QuerySet[ReturnVisit]:
-    return visible(ReturnVisit.objects.filter(state=ReturnVisit.State.PENDING), user).select_related(
+    return _with_replies(visible(ReturnVisit.objects.filter(state=ReturnVisit.State.PENDING), user).select_related(
         "ticket", "ticket__category", "contact"
-    ).order_by("due_at", "id")
+    )).order_by("due_at", "id")
 
 
 def visits_with_chief(user) -> QuerySet[ReturnVisit]:
-    return visible(ReturnVisit.objects.filter(state=ReturnVisit.State.WITH_CHIEF), user).select_related(
+    return _with_replies(visible(ReturnVisit.objects.filter(state=ReturnVisit.State.WITH_CHIEF), user).select_related(
         "ticket", "ticket__category", "contact", "visited_by"
-    ).order_by("visited_at", "id")
+    )).order_by("visited_at", "id")
 
 
 # ---------------------------------------------------------------------------------------------- KPIs
@@ -262,3 +312,86 @@ def hotline_kpis(user, *, start: dt.datetime, end: dt.datetime, region=None) -> 
         "by_channel": dict(contacts.order_by().values_list("channel").annotate(n=Count("id")).values_list("channel", "n")),
         "by_type": dict(contacts.order_by().values_list("type").annotate(n=Count("id")).values_list("type", "n")),
     }
+
+
+# ---------------------------------------------------------------------------------------------- for the alert rules
+# The hotline rules of alerts/rules/hotline.py read contacts through these; each runs one query in PostgreSQL.
+
+
+def _rows(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _region_names(ids) -> dict:
+    return {r.pk: (r.code, r.name) for r in Region.objects.filter(pk__in=[i for i in ids if i is not None]).only("code", "name")}
+
+
+def contact_counts_by_community_category(*, until, days: int, min_contacts: int) -> list[tuple]:
+    """Per community and category: (community code, name, category code, name, contacts in the last 24 h,
+    total and sum of squares of the daily counts over the `days` before, [[day, count], …]) where the last 24 h
+    hold at least `min_contacts`."""
+    rows = _rows(
+        """
+        WITH c AS (
+            SELECT community_id, category_id,
+                   floor(extract(epoch FROM (%(until)s - created_at)) / 86400)::int AS k
+            FROM hotline_contact
+            WHERE created_at > %(until)s - make_interval(days => %(days)s + 1) AND created_at <= %(until)s
+              AND community_id IS NOT NULL AND category_id IS NOT NULL
+        ), n AS (
+            SELECT community_id, category_id, k, count(*) AS n FROM c GROUP BY 1, 2, 3
+        )
+        SELECT community_id, category_id,
+               coalesce(sum(n) FILTER (WHERE k = 0), 0) AS current,
+               coalesce(sum(n) FILTER (WHERE k BETWEEN 1 AND %(days)s), 0) AS total,
+               coalesce(sum(n * n) FILTER (WHERE k BETWEEN 1 AND %(days)s), 0) AS squares,
+               array_agg(ARRAY[k, n]::bigint[] ORDER BY k) FILTER (WHERE k BETWEEN 1 AND %(days)s) AS history
+        FROM n
+        GROUP BY community_id, category_id
+        HAVING coalesce(sum(n) FILTER (WHERE k = 0), 0) >= %(min)s
+        """,
+        {"until": until, "days": days, "min": min_contacts},
+    )
+    communities = _region_names({row[0] for row in rows})
+    categories = {c.pk: (c.code, c.name) for c in Category.objects.filter(pk__in={row[1] for row in rows})}
+    return [(*communities[row[0]], *categories[row[1]], *row[2:]) for row in rows]
+
+
+def contacts_with_terms(*, since, until, patterns: list[str]) -> list[tuple]:
+    """Contacts taken in [since, until) whose text matches one of the LIKE `patterns`:
+    (id, content, address, lon, lat, community code, created_at, type)."""
+    rows = _rows(
+        """
+        SELECT c.id, c.content, c.address, ST_X(c.location), ST_Y(c.location), c.community_id, c.created_at, c.type
+        FROM hotline_contact c
+        WHERE c.created_at >= %(since)s AND c.created_at < %(until)s AND c.content LIKE ANY(%(patterns)s)
+        ORDER BY c.id
+        """,
+        {"since": since, "until": until, "patterns": patterns},
+    )
+    codes = {pk: code for pk, (code, _) in _region_names({row[5] for row in rows}).items()}
+    return [(*row[:5], codes.get(row[5]), *row[6:]) for row in rows]
+
+
+def contacts_at_busy_addresses(*, since, until, types: list[str], min_contacts: int) -> list[tuple]:
+    """Contacts of `types` in [since, until) at addresses (spaces and punctuation removed) with at least
+    `min_contacts` of them: (address, id, created_at, lon, lat, community code, first 40 characters), by address and time."""
+    rows = _rows(
+        r"""
+        WITH c AS (
+            SELECT id, regexp_replace(address, '[\s,，。.、]+', '', 'g') AS addr, created_at, location, community_id, content
+            FROM hotline_contact
+            WHERE created_at >= %(since)s AND created_at < %(until)s AND address <> '' AND type = ANY(%(types)s)
+        ), busy AS (
+            SELECT addr FROM c GROUP BY addr HAVING count(*) >= %(min)s
+        )
+        SELECT c.addr, c.id, c.created_at, ST_X(c.location), ST_Y(c.location), c.community_id, left(c.content, 40)
+        FROM c JOIN busy USING (addr)
+        ORDER BY c.addr, c.created_at
+        """,
+        {"since": since, "until": until, "types": types, "min": min_contacts},
+    )
+    codes = {pk: code for pk, (code, _) in _region_names({row[5] for row in rows}).items()}
+    return [(*row[:5], codes.get(row[5]), row[6]) for row in rows]

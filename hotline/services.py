@@ -15,16 +15,17 @@ from django.db.models import F, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from command_center.cache import per_process
-from command_center.org.models import Region, Role, User
-from command_center.org.permissions import can, require, visible
-from command_center.realtime.services import outbox_write
+from org.cache import per_process
+from org.exceptions import Conflict
+from org.models import Region, Role, User
+from org.permissions import can, require, visible
+from realtime.services import outbox_write
 from tickets import calendar
 from tickets import services as ticket_services
-from tickets.models import Category, Satisfaction, Source, State, Ticket, TimeUnit
+from tickets.models import Category, Satisfaction, Source, Ticket, TimeUnit
 from tickets.services.base import clean_text
 
-from . import text
+from . import signals, text
 from .models import (
     Channel,
     Contact,
@@ -48,11 +49,10 @@ DEFAULT_LIMITS = {
 }
 REPEAT_WINDOW = dt.timedelta(days=30)  # a caller who called within this window is a repeat caller (重复来电)
 VISIT_LIMIT = (1, TimeUnit.WORKING_DAYS)  # return visit due within one working day of closing
-CITY_MARGIN_DEGREES = 0.05  # a location this far outside the city is refused as impossible
 _PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,19}$")
 
 
-class NotPossible(Exception):
+class NotPossible(Conflict):
     """The step does not apply in the record's current state (HTTP 409)."""
 
 
@@ -77,7 +77,7 @@ TIME_LIMITS_KEY = "hotline:time_limits"
 
 
 def contact_limit(contact_type: str, *, urgent: bool) -> tuple[Decimal, str]:
-    """The configured limit (this process's copy of the small table, command_center.cache), else the default."""
+    """The configured limit (this process's copy of the small table, org.cache), else the default."""
     key = ContactTimeLimit.URGENT if urgent else contact_type
     limits = per_process(TIME_LIMITS_KEY, lambda: {k: (a, u) for k, a, u in ContactTimeLimit.objects.values_list("key", "amount", "unit")})
     return limits.get(key) or DEFAULT_LIMITS[key]
@@ -95,31 +95,6 @@ def clean_phone(phone: str) -> str:
     if phone and not _PHONE.match(phone):
         raise ValidationError({"caller_phone": _("The phone number may contain only digits (5 to 20).")})
     return re.sub(r"[\- ]", "", phone)
-
-
-_city_extent: dict = {}
-
-
-def check_location(location) -> Point | None:
-    """A point in 江海市 (or close to its edge); anything else is an impossible location for this hotline."""
-    if location is None:
-        return None
-    if not isinstance(location, Point):
-        raise ValidationError({"location": _("The location must be a longitude/latitude point.")})
-    x, y = location.x, location.y
-    if not (-180 <= x <= 180 and -90 <= y <= 90):
-        raise ValidationError({"location": _("The coordinates are not a valid longitude/latitude.")})
-    extent = _city_extent.get("extent")
-    if extent is None:  # only a found extent is kept: regions loaded later still count
-        city = Region.objects.filter(level=Region.Level.CITY, boundary__isnull=False).order_by("code").first()
-        if city is not None:
-            extent = _city_extent["extent"] = city.boundary.extent
-    if extent is not None:
-        x0, y0, x1, y1 = extent
-        m = CITY_MARGIN_DEGREES
-        if not (x0 - m <= x <= x1 + m and y0 - m <= y <= y1 + m):
-            raise ValidationError({"location": _("The location lies outside the city's service area.")})
-    return Point(x, y, srid=4326)
 
 
 def _contact_payload(contact: Contact) -> dict:
@@ -178,7 +153,7 @@ def contact_create(
         require(by, "hotline.take")
     # A retried key is caught by the contact's unique constraints when it is saved (the except below):
     # no lookup before the first attempt. The transaction rolls back whatever the retry did meanwhile.
-    key = (idempotency_key or "").strip()[:80] or None
+    key = (idempotency_key or "").strip() or None  # its form was checked where it entered (org.inputs)
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Unknown channel.")})
     if type not in ContactType.values:
@@ -189,7 +164,7 @@ def contact_create(
     caller_name = clean_text(caller_name, field="caller_name", label=_("the caller's name"), required=False, max_length=50)
     caller_phone = clean_phone(caller_phone)
     address = clean_text(address, field="address", label=_("the address"), required=False, max_length=200)
-    location = check_location(location)
+    location = ticket_services.check_location(location)
     answer = clean_text(answer, field="answer", label=_("the answer"), required=False, max_length=4000)
     if category is not None and (category.parent_id is None or not category.is_active):
         raise ValidationError({"category": _("Choose an active small class (小类) as the category.")})
@@ -249,6 +224,7 @@ def contact_create(
             _place_contact(contact, by)
             contact.save()
             outbox_write(topic="hotline.contact", data=_contact_payload(contact), region=SimpleNamespace(path=contact.region_path))
+            signals.contact_taken.send(sender=Contact, contact=contact)
     except IntegrityError:
         replay = _existing(by=by, client=open311_client, key=key)
         if replay is not None:
@@ -258,9 +234,16 @@ def contact_create(
     return contact
 
 
+TITLE_LENGTH = 24
+
+
 def _title_from(content: str) -> str:
-    first = re.split(r"[。！？!?\n]", content.strip(), maxsplit=1)[0]
-    return first[:40] or content[:40]
+    """The first clause of the description, whole; a clause longer than a title is cut and ends with "…"."""
+    text = content.strip()
+    first = re.split(r"[，,；;。！？!?\n]", text, maxsplit=1)[0].strip() or text
+    if len(first) <= TITLE_LENGTH:
+        return first
+    return first[: TITLE_LENGTH - 1] + "…"
 
 
 def _place_contact(contact: Contact, by) -> None:
@@ -304,7 +287,7 @@ def article_save(
     valid_from: dt.date,
     valid_until: dt.date | None,
     is_active: bool = True,
-    version: int | None = None,
+    version: int | None = None,  # of the article edited; None creates one
 ) -> KnowledgeArticle:
     """Create or update an article; its jieba-segmented text feeds the full-text index. `by` None: the demo loader."""
     if by is not None and not may_edit_articles(by):
@@ -339,22 +322,30 @@ def article_save(
 # ---------------------------------------------------------------------------------------------- return visits
 
 
-def return_visit_schedule(*, ticket: Ticket) -> ReturnVisit | None:
-    """A closed ticket that came from the hotline gets a return visit due within one working day.
-    Called (in the closing transaction) when a ticket's state becomes closed."""
-    contact = Contact.objects.filter(ticket=ticket).order_by("id").first()
-    if contact is None and ticket.source not in (Source.HOTLINE, Source.OPEN311):
-        return None
-    if ReturnVisit.objects.filter(ticket=ticket, state=ReturnVisit.State.PENDING).exists():
-        return None
+def return_visit_schedule(*, ticket: Ticket) -> list[ReturnVisit]:
+    """A closed ticket that came from the hotline gets a return visit for every citizen who called about it (the
+    first contact of each phone number), due within one working day. Called (in the closing transaction) when a
+    ticket's state becomes closed; a caller whose visit is still pending is not visited twice."""
+    contacts = list(Contact.objects.filter(ticket=ticket).order_by("id"))
+    if not contacts and ticket.source not in (Source.HOTLINE, Source.OPEN311):
+        return []
+    callers: dict[str, Contact] = {}
+    for c in contacts:
+        callers.setdefault(c.caller_phone or f"contact-{c.pk}", c)
+    pending = set(ReturnVisit.objects.filter(ticket=ticket, state=ReturnVisit.State.PENDING).values_list("contact_id", flat=True))
     closed = ticket.closed_at or timezone.now()
     due = calendar.add_working_time(closed, *VISIT_LIMIT)
-    visit = ReturnVisit.objects.create(
-        ticket=ticket, contact=contact, region_path=ticket.region_path, due_at=due, next_scan_at=due,
-    )
-    outbox_write(topic="hotline.visit_due", data={"visit": visit.pk, "ticket": ticket.pk, "due_at": due.isoformat()},
-                 region=SimpleNamespace(path=ticket.region_path))
-    return visit
+    visits = []
+    for contact in callers.values() or [None]:
+        if (contact.pk if contact else None) in pending:
+            continue
+        visit = ReturnVisit.objects.create(
+            ticket=ticket, contact=contact, region_path=ticket.region_path, due_at=due, next_scan_at=due,
+        )
+        outbox_write(topic="hotline.visit_due", data={"visit": visit.pk, "ticket": ticket.pk, "due_at": due.isoformat()},
+                     region=SimpleNamespace(path=ticket.region_path))
+        visits.append(visit)
+    return visits
 
 
 def return_visit_overdue(visit: ReturnVisit, now: dt.datetime) -> None:
@@ -403,8 +394,10 @@ def return_visit_record(
 
 
 def _reopen(ticket: Ticket, by, note: str) -> None:
+    """The visit reopens the ticket as it is now: the citizen's answer, not a screen, decides."""
     try:
-        ticket_services.ticket_reopen(ticket=ticket, by=by, note=note)
+        current = Ticket.objects.values_list("version", flat=True).get(pk=ticket.pk)
+        ticket_services.ticket_reopen(ticket=ticket, by=by, note=note, version=current)
     except ticket_services.TransitionRefused as exc:
         raise NotPossible(str(exc)) from exc
 
@@ -428,10 +421,6 @@ def return_visit_chief_decide(*, visit: ReturnVisit, by: User, reopen: bool, not
     return v
 
 
-def on_ticket_saved(sender, instance: Ticket, created: bool, update_fields=None, **kwargs) -> None:
-    """post_save receiver: a hotline ticket that just closed gets its return visit (same transaction)."""
-    if created or instance.state != State.CLOSED:
-        return
-    if update_fields is not None and "state" not in update_fields:
-        return
-    return_visit_schedule(ticket=instance)
+def on_ticket_closed(ticket: Ticket) -> None:
+    """tickets.hooks.on_closed: a ticket that just closed gets its return visit (same transaction)."""
+    return_visit_schedule(ticket=ticket)

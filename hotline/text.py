@@ -27,7 +27,6 @@ def _init() -> None:
             _ready = True
 
 
-
 def tokens(text: str) -> list[str]:
     """Search-mode segmentation (long words also yield their parts), without stopwords and punctuation."""
     _init()

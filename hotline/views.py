@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from command_center.org.models import Department
-from command_center.org.permissions import can, get_visible_or_404, require
+from org.models import Department
+from org.permissions import can, get_visible_or_404, require
 from tickets.models import Category, Satisfaction
 
 from . import api, selectors, services

@@ -154,12 +154,37 @@
     if (!r || !r.ok) { result.classList.add("error"); result.textContent = errorText(data); return; }
     result.classList.add("ok");
     const t = data.ticket;
-    result.textContent = outcome === "direct" ? T.direct + (data.article ? "：" + data.article.title : "")
-      : (outcome === "linked" ? T.linked : T.created) + " " + t.number + "（" + t.state_display + "）";
+    result.replaceChildren(outcome === "direct" ? T.direct + (data.article ? "：" + data.article.title : "")
+      : (outcome === "linked" ? T.linked : T.created) + " " + t.number + "（" + t.state_display + "）",
+      el("button", { type: "button", id: "hl-next", class: "hl-next primary", onclick: nextCall }, T.next));
     idempotencyKey = crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
-    history();
-    findDuplicates();
+    // the contact is settled: the form waits for the next call (Enter on the focused button, or Esc anywhere).
+    // The caller's history is not fetched again here: her own contact would mark her a repeat caller.
+    settled = true;
+    $("hl-next").focus();
   }
+
+  // ------------------------------------------------------------------ the next call
+  let settled = false;
+  const placeholders = {};
+  ["hl-dups", "hl-kb", "hl-history"].forEach((id) => { placeholders[id] = $(id).innerHTML; });
+  const placementText = $("hl-placement").textContent;
+  function nextCall() {
+    form.reset();
+    Object.entries(placeholders).forEach(([id, html]) => { $(id).innerHTML = html; });
+    $("hl-places").replaceChildren();
+    $("hl-placement").textContent = placementText;
+    $("hl-routing").textContent = "";
+    $("hl-repeat").hidden = true;
+    if (pin) { map.removeLayer(pin); pin = null; }
+    location = null;
+    settled = false;
+    const result = $("hl-result");
+    result.className = "hl-result";
+    result.replaceChildren();
+    $("hl-phone").focus();
+  }
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && settled) { e.preventDefault(); nextCall(); } });
   $("hl-new").addEventListener("click", () => settle("new_ticket", {}));
   $("hl-direct").addEventListener("click", () => settle("direct", {}));
 })();
