@@ -12,8 +12,8 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from command_center.org.api import ActionPermission, ScopedQuerysetMixin
-from command_center.org.models import Department
+from org.api import ID_PATTERN, ActionPermission, ScopedQuerysetMixin
+from org.models import Department
 from datahub.authentication import DepartmentTokenAuthentication, TokenPrincipal
 from tickets.models import Category
 
@@ -25,6 +25,8 @@ from .models import OPEN_STATES, Alert, AlertEvent, AlertRule
 
 class RuleViewSet(viewsets.ReadOnlyModelViewSet):
     """预警模型 with their parameters and levels."""
+
+    lookup_value_regex = ID_PATTERN
 
     queryset = AlertRule.objects.order_by("kind", "code")
     serializer_class = s.AlertRuleSerializer
@@ -55,13 +57,6 @@ class AlertViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return s.AlertDetailSerializer if self.action == "retrieve" else s.AlertSerializer
-
-    def handle_exception(self, exc):
-        if isinstance(exc, services.StaleVersion):
-            return Response({"detail": str(exc), "version": exc.current_version}, status=status.HTTP_409_CONFLICT)
-        if isinstance(exc, services.TransitionRefused):
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        return super().handle_exception(exc)
 
     def _data(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
@@ -171,7 +166,7 @@ class MatchingView(APIView):
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
-        from command_center.org.permissions import can
+        from org.permissions import can
 
         if not can(request.user, "alerts.analyse"):
             raise PermissionDenied(_("Your role may not do this."))

@@ -8,9 +8,14 @@ class AlertsConfig(AppConfig):
     verbose_name = _("Risk alerts")
 
     def ready(self):
-        from command_center.org import workspaces
-        from command_center.org.models import Role
-        from command_center.org.permissions import register_action
+        from org import demo as org_demo
+
+        from . import demo
+
+        org_demo.register("alerts", load=demo.load_demo)
+        from org import workspaces
+        from org.models import Role
+        from org.permissions import register_action
         from tickets import deadlines
 
         from . import hooks, rules

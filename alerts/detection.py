@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.utils import timezone
 
-from command_center import kicks
+from realtime import kicks
 
 from .hooks import CONTACTS_PENDING
 from .models import VEHICLE_KINDS, AlertRule, RuleKind

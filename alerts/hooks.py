@@ -5,11 +5,11 @@ the hotline rules at once. Neither datahub nor hotline imports alerts."""
 import logging
 from functools import partial
 
-from django.apps import apps
 from django.db import transaction
-from django.db.models.signals import post_save
 
-from command_center import kicks
+from realtime import kicks
+from datahub.signals import batch_committed
+from hotline.signals import contact_taken
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ CONTACTS_PENDING_SECONDS = 10  # a lost task (broker away, worker down) holds la
 
 
 def on_batch_committed(sender, batch_id=None, batch=None, **kwargs) -> None:
-    from .tasks import detect_batch
+    from .tasks import detect_batch  # tasks → detection → this module
 
     batch_id = batch_id if batch_id is not None else getattr(batch, "pk", None)
     if batch_id is None:
@@ -29,30 +29,20 @@ def on_batch_committed(sender, batch_id=None, batch=None, **kwargs) -> None:
         logger.warning("alerts: detection of batch %s not queued (broker unavailable)", batch_id, exc_info=True)
 
 
-def on_contact_saved(sender, instance, created=False, **kwargs) -> None:
-    if created:
-        transaction.on_commit(partial(kick_contact_detection, instance.created_at))
+def on_contact_taken(sender, contact, **kwargs) -> None:
+    transaction.on_commit(partial(kick_contact_detection, contact.created_at))
 
 
 def kick_contact_detection(at) -> None:
     """Queue detection for the contacts taken in since `at`, coalesced as the outbox relay's kicks are
-    (command_center.kicks): while a detection is queued and has not started, later contacts queue none, and
+    (realtime.kicks): while a detection is queued and has not started, later contacts queue none, and
     the city-wide surge rule runs once for them all instead of once per contact."""
-    from .tasks import detect_contacts
+    from .tasks import detect_contacts  # tasks → detection → this module
 
     kicks.kick(detect_contacts, mark=CONTACTS_PENDING, seconds=CONTACTS_PENDING_SECONDS, args=[at.isoformat()],
                what=f"alerts: detection of contacts since {at}")
 
 
 def connect() -> None:
-    try:
-        from datahub.signals import batch_committed
-    except ImportError:
-        logger.info("alerts: datahub has no batch_committed signal; only the periodic detection runs")
-    else:
-        batch_committed.connect(on_batch_committed, dispatch_uid="alerts.detect_batch")
-    try:
-        contact = apps.get_model("hotline", "Contact")
-    except LookupError:
-        return
-    post_save.connect(on_contact_saved, sender=contact, dispatch_uid="alerts.detect_contacts")
+    batch_committed.connect(on_batch_committed, dispatch_uid="alerts.detect_batch")
+    contact_taken.connect(on_contact_taken, dispatch_uid="alerts.detect_contacts")

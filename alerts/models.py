@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from command_center.org.models import Region
-from command_center.org.permissions import allowed
-from command_center.org.scope import ScopeSpec
+from org.models import Region
+from org.permissions import allowed
+from org.scope import ScopeSpec
 
 
 class Level(models.TextChoices):

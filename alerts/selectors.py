@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from command_center.org.permissions import visible
+from org.permissions import visible
 
 from .models import OPEN_STATES, VEHICLE_KINDS, Alert, AlertEvent, RuleKind
 

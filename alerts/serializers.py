@@ -30,7 +30,7 @@ class AlertSerializer(serializers.ModelSerializer):
     lon = serializers.SerializerMethodField()
     lat = serializers.SerializerMethodField()
     region = serializers.CharField(source="region.name", read_only=True)
-    department = serializers.CharField(source="department.name", default=None, read_only=True)
+    department = serializers.CharField(source="department.name", default=None, read_only=True, allow_null=True)
     snapshot_url = serializers.SerializerMethodField()
     # plain strings in the schema: tickets' "level" and "state" choice sets carry the same names
     level = serializers.CharField(read_only=True, help_text="red | orange | yellow | blue")
@@ -67,7 +67,7 @@ class AlertDetailSerializer(AlertSerializer):
 
 
 class AlertVersionSerializer(serializers.Serializer):
-    version = serializers.IntegerField(required=False, min_value=1)
+    version = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 

@@ -22,8 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django_fsm import can_proceed, has_transition_perm
 
-from command_center.org.models import Department, Region, User
-from command_center.realtime.services import outbox_write
+from org.exceptions import Conflict
+from org.models import Department, Region, User
+from realtime.services import outbox_write
 from grid.selectors import locate
 from tickets import calendar
 from tickets.models import Category, Source
@@ -48,17 +49,18 @@ def in_system_language(func):
     return wrapper
 
 
-class StaleVersion(Exception):
+class StaleVersion(Conflict):
     """Someone changed the alert first (HTTP 409)."""
 
     def __init__(self, alert: Alert):
         self.current_version = alert.version
         super().__init__(
-            _("This alert was changed by someone else (now “%(state)s”). Reload and try again.") % {"state": alert.get_state_display()}
+            _("This alert was changed by someone else (now “%(state)s”). Reload and try again.") % {"state": alert.get_state_display()},
+            current={"version": alert.version, "state": alert.state},
         )
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(Conflict):
     """The step is not possible in the alert's current state (HTTP 409)."""
 
 
@@ -106,9 +108,11 @@ def _record(alert: Alert, *, by, action: str, from_state: str, fields: Sequence[
     return event
 
 
-def _lock(alert: Alert, version: int | None) -> Alert:
+def _lock(alert: Alert, version: int) -> Alert:
     locked = Alert.objects.select_for_update(of=("self",)).select_related("rule").get(pk=alert.pk)
-    if version is not None and locked.version != int(version):
+    if version is None:  # a form or a request without the version it acted on would skip the check silently
+        raise ValidationError({"version": _("The version you acted on is missing; reload the page and try again.")})
+    if locked.version != int(version):
         raise StaleVersion(locked)
     return locked
 
@@ -256,7 +260,7 @@ def assignable_departments(alert: Alert):
 
 
 def alert_assign(
-    *, alert: Alert, by: User, department: Department, hours: float | None = None, note: str = "", version: int | None = None
+    *, alert: Alert, by: User, department: Department, hours: float | None = None, note: str = "", version: int
 ) -> Alert:
     """交办: hand the alert to a department with a deadline (the rule's limit unless given)."""
     note = _note(note, required=False, label=pgettext("alerts", "the note"))
@@ -282,7 +286,7 @@ def alert_assign(
     return a
 
 
-def alert_verify(*, alert: Alert, by: User, true_positive: bool, note: str = "", version: int | None = None) -> Alert:
+def alert_verify(*, alert: Alert, by: User, true_positive: bool, note: str = "", version: int) -> Alert:
     """核查: the department found the risk real (go on to handle it) or a false positive (the alert ends here)."""
     note = _note(note, required=not true_positive, label=_("why it is a false positive"))
     with transaction.atomic():
@@ -301,7 +305,7 @@ def alert_verify(*, alert: Alert, by: User, true_positive: bool, note: str = "",
     return a
 
 
-def alert_handle(*, alert: Alert, by: User, note: str, version: int | None = None) -> Alert:
+def alert_handle(*, alert: Alert, by: User, note: str, version: int) -> Alert:
     """处置: the department dealt with it itself."""
     note = _note(note, required=True, label=_("what was done"))
     with transaction.atomic():
@@ -315,7 +319,7 @@ def alert_handle(*, alert: Alert, by: User, note: str, version: int | None = Non
     return a
 
 
-def alert_to_ticket(*, alert: Alert, by: User, category: Category, note: str = "", version: int | None = None) -> Alert:
+def alert_to_ticket(*, alert: Alert, by: User, category: Category, note: str = "", version: int) -> Alert:
     """处置 by field work: a ticket (source 预警) takes the alert into the closed loop of dispatch and verification."""
     note = _note(note, required=False, label=pgettext("alerts", "the note"))
     with transaction.atomic():
@@ -337,7 +341,7 @@ def alert_to_ticket(*, alert: Alert, by: User, category: Category, note: str = "
     return a
 
 
-def alert_evaluate(*, alert: Alert, by: User, effective: bool, note: str = "", version: int | None = None) -> Alert:
+def alert_evaluate(*, alert: Alert, by: User, effective: bool, note: str = "", version: int) -> Alert:
     """问效: the center judges whether the handling removed the risk."""
     note = _note(note, required=not effective, label=_("why it was not effective"))
     with transaction.atomic():
@@ -350,7 +354,7 @@ def alert_evaluate(*, alert: Alert, by: User, effective: bool, note: str = "", v
     return a
 
 
-def alert_close(*, alert: Alert, by: User, note: str = "", version: int | None = None) -> Alert:
+def alert_close(*, alert: Alert, by: User, note: str = "", version: int) -> Alert:
     """结案."""
     note = _note(note, required=False, label=pgettext("alerts", "the note"))
     with transaction.atomic():

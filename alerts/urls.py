@@ -18,7 +18,7 @@ urlpatterns = [
     path("alerts/matching/", views.matching, name="matching"),
     path("alerts/matching.xlsx", views.matching_export, name="matching-export"),
     path("alerts/quality/", views.quality, name="quality"),
-    path("alerts/<int:pk>/", views.alert_detail, name="detail"),
-    path("alerts/<int:pk>/snapshot.jpg", views.snapshot, name="snapshot"),
-    path("alerts/<int:pk>/<str:step>/", views.alert_step, name="step"),
+    path("alerts/<id:pk>/", views.alert_detail, name="detail"),
+    path("alerts/<id:pk>/snapshot.jpg", views.snapshot, name="snapshot"),
+    path("alerts/<id:pk>/<str:step>/", views.alert_step, name="step"),
 ]

@@ -17,11 +17,11 @@ from django.utils.translation import pgettext
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from command_center.org.models import Department
-from command_center.org.permissions import can, get_visible_or_404, require
+from org.models import Department
+from org.permissions import can, get_visible_or_404, require
 from tickets.models import Category
 
-from . import exports, selectors, services
+from . import evidence, exports, selectors, services
 from .forms import matching_window
 from .models import OPEN_STATES, Alert, Level, RuleKind, State
 
@@ -44,21 +44,6 @@ EVIDENCE_LABELS = {
     "excerpt": gettext_lazy("Excerpt"), "type": gettext_lazy("Type"), "contacts": gettext_lazy("Contacts"), "merged_hits": gettext_lazy("Detections"),
     "more_snapshots": gettext_lazy("More snapshots"),
 }
-
-
-def _evidence(evidence: dict) -> list[tuple[str, str]]:
-    out = []
-    for key, value in evidence.items():
-        if key == "points" or value in (None, "", []):
-            continue
-        if isinstance(value, list):
-            value = "；".join(", ".join(f"{v}" for v in item.values()) if isinstance(item, dict) else str(item) for item in value)
-        elif isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
-        elif isinstance(value, bool):
-            value = _("yes") if value else _("no")
-        out.append((EVIDENCE_LABELS.get(key, key), value))
-    return out
 
 
 @login_required
@@ -105,7 +90,7 @@ def _steps_for(alert: Alert, user) -> dict:
 @login_required
 def alert_detail(request, pk):
     require(request.user, "alerts.view")
-    alert = get_visible_or_404(Alert.objects.select_related("rule", "department", "region"), request.user, pk=pk)
+    alert = get_visible_or_404(Alert.objects.select_related("rule", "department", "region", "ticket"), request.user, pk=pk)
     steps = _steps_for(alert, request.user)
     points = alert.evidence.get("points") or []
     return render(request, "alerts/detail.html", {
@@ -113,9 +98,10 @@ def alert_detail(request, pk):
         "departments": services.assignable_departments(alert) if steps["assign"] else [],
         "categories": Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent").order_by("code")
         if steps["handle"] else [],
-        "evidence_items": _evidence(alert.evidence),
+        "evidence_items": evidence.readable(alert.evidence, request.user, EVIDENCE_LABELS),
         "map_data": json.dumps({"lon": alert.location.x, "lat": alert.location.y, "level": alert.level, "points": points}),
         "tiles_url": settings.MAP_TILES_URL,
+        "may_open_tickets": can(request.user, "tickets.read"),
     })
 
 
@@ -161,7 +147,7 @@ def _category(value):
 def alert_step(request, pk, step):
     if step not in STEPS:
         raise Http404
-    alert = get_visible_or_404(Alert.objects.select_related("rule", "department", "region"), request.user, pk=pk)
+    alert = get_visible_or_404(Alert.objects.select_related("rule", "department", "region", "ticket"), request.user, pk=pk)
     try:
         STEPS[step](request, alert, _int(request.POST.get("version")))
     except (services.StaleVersion, services.TransitionRefused) as exc:
@@ -178,7 +164,9 @@ def alert_step(request, pk, step):
 
 @login_required
 def snapshot(request, pk):
-    alert = get_visible_or_404(Alert.objects.select_related("rule", "department", "region"), request.user, pk=pk)
+    """The camera's picture of an alert: the same rule as the alert's page (403 for the role, 404 outside the scope)."""
+    require(request.user, "alerts.view")
+    alert = get_visible_or_404(Alert.objects.select_related("rule", "department", "region", "ticket"), request.user, pk=pk)
     if not alert.snapshot:
         raise Http404
     return FileResponse(alert.snapshot.open("rb"), content_type="image/jpeg")

@@ -1,27 +1,28 @@
 """/api/datahub/: catalog, batch push (department tokens), records, access requests, exchange statistics."""
 
+import io
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, serializers, status
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from command_center.org import permissions
+from org import inputs, permissions
 
 from . import bodies, selectors, services
 from .authentication import DepartmentTokenAuthentication, TokenPrincipal
 from .models import AccessRequest, DataResource, ExchangeBatch, TokenScope
 
-AUTHENTICATION = [DepartmentTokenAuthentication, SessionAuthentication, BasicAuthentication]
+AUTHENTICATION = [DepartmentTokenAuthentication, SessionAuthentication]
 
 
 def _token(request):
@@ -39,7 +40,7 @@ class DataResourceSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.name", read_only=True)
     owner_code = serializers.CharField(source="owner.code", read_only=True)
     fresh = serializers.BooleanField(source="is_fresh", read_only=True)
-    fresh_until = serializers.DateTimeField(read_only=True)
+    fresh_until = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = DataResource
@@ -141,14 +142,16 @@ class BatchPush(APIView):
 
     Send `Authorization: Token <secret>` with push scope on the resource and an `Idempotency-Key`
     header; the same key answers with the batch already recorded and stores nothing again.
-    GET lists the resource's batches for its owner department."""
+    GET lists the resource's batches: a token its own department's, a person those of selectors.batches_of
+    (the owner department's data officers and administrators; other roles 403)."""
 
     authentication_classes = AUTHENTICATION
 
     @extend_schema(
         request={"application/x-ndjson": OpenApiTypes.STR, "text/csv": OpenApiTypes.STR, "application/json": OpenApiTypes.ANY},
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)],
-        responses={201: BatchSerializer, 200: BatchSerializer},
+        responses={201: BatchSerializer, 200: BatchSerializer,
+                   422: OpenApiResponse(description="the Idempotency-Key was used before with a different body")},
     )
     def post(self, request, code):
         token = _token(request)
@@ -164,10 +167,12 @@ class BatchPush(APIView):
         try:
             result = services.ingest_batch(
                 resource=resource, department=token.department, token=token,
-                idempotency_key=request.headers.get("Idempotency-Key", ""), fmt=fmt, stream=request._request,
+                idempotency_key=request.headers.get("Idempotency-Key", ""), fmt=fmt, stream=request.stream or io.BytesIO(),
             )
         except bodies.MalformedBody as exc:
             raise exceptions.ParseError({"detail": str(exc), "stored": 0}) from None
+        except services.KeyReused as exc:
+            return Response({"detail": str(exc), "stored": 0}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
         data = BatchSerializer(result.batch).data
@@ -182,6 +187,8 @@ class BatchPush(APIView):
         token = _token(request)
         if token is not None:
             qs = ExchangeBatch.objects.filter(resource=resource, department_id=token.department_id).select_related("resource")
+        elif not permissions.can(request.user, "datahub.view_batches"):
+            raise exceptions.PermissionDenied(_("Only data officers see exchange batches, and only their own department's."))
         else:
             qs = selectors.batches_of(request.user, resource)
         page = list(qs[:100])
@@ -211,12 +218,12 @@ class RecordList(APIView):
             raise exceptions.ValidationError({"detail": _("“after” and “limit” are whole numbers.")}) from None
         window = {}
         for name in ("since", "until"):
-            value = request.query_params.get(name)
-            if value:
-                parsed = parse_datetime(value)
-                if parsed is None:
-                    raise exceptions.ValidationError({name: _("Not an ISO 8601 time.")})
-                window[name] = parsed if parsed.tzinfo else timezone.make_aware(parsed)
+            try:
+                parsed = inputs.parse_moment(request.query_params.get(name), name=name)
+            except DjangoValidationError as exc:
+                raise exceptions.ValidationError({name: exc.messages}) from None
+            if parsed is not None:
+                window[name] = parsed
         rows, nxt = selectors.records_page(
             resource, after=after, limit=limit, plate=request.query_params.get("plate", "").strip(), **window
         )
@@ -260,12 +267,9 @@ class AccessRequestDecide(APIView):
         approve = request.data.get("approve")
         if not isinstance(approve, bool):
             raise exceptions.ValidationError({"approve": _("Say true to approve or false to reject.")})
-        try:
-            decided = services.access_request_decide(
-                request=access_request, approve=approve, note=str(request.data.get("note", "")), by=request.user
-            )
-        except services.StaleDecision:
-            return Response({"detail": _("This request was already decided.")}, status=status.HTTP_409_CONFLICT)
+        decided = services.access_request_decide(
+            request=access_request, approve=approve, note=str(request.data.get("note", "")), by=request.user
+        )
         return Response(AccessRequestSerializer(decided).data)
 
 

@@ -8,9 +8,14 @@ class DatahubConfig(AppConfig):
     verbose_name = _("Data hub")
 
     def ready(self):
-        from command_center.health import register_check
-        from command_center.org import workspaces
-        from command_center.org.permissions import register_action
+        from org import demo as org_demo
+
+        from . import demo
+
+        org_demo.register("datahub", load=demo.load_demo)
+        from org.health import register_check
+        from org import workspaces
+        from org.permissions import register_action
 
         from .partitions import health_check
 
@@ -19,6 +24,7 @@ class DatahubConfig(AppConfig):
         register_action("datahub.decide_access", roles=["data_officer"])
         register_action("datahub.manage_tokens", roles=["data_officer"])
         register_action("datahub.register_resource", roles=["data_officer"])
+        register_action("datahub.view_batches", roles=["data_officer"])  # scoped further in selectors.batches_of
         workspaces.register(
             key="datahub",
             label=_("Data hub"),

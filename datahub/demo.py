@@ -4,8 +4,8 @@ Tokens are not created here (a secret is shown once, to a person): sign in as `d
 owner department's officer and create one at /datahub/tokens/. `manage.py datahub_demo_day` fills a day.
 """
 
-from command_center.org.demo_city import DEMO_PASSWORD
-from command_center.org.models import Department, Role, User
+from org.demo_city import DEMO_PASSWORD
+from org.models import Department, Role, User
 
 from . import services
 from .models import DataResource

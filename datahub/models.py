@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from command_center.org.models import Department, Region
-from command_center.org.scope import ScopeSpec
+from org.models import Department, Region
+from org.scope import ScopeSpec
 
 
 class DataResource(models.Model):
@@ -184,6 +184,7 @@ class ExchangeBatch(models.Model):
     accepted = models.PositiveIntegerField(_("rows accepted"), default=0)
     rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
     bytes = models.BigIntegerField(_("bytes"), default=0)
+    body_sha256 = models.CharField(_("body sha256"), max_length=64, blank=True, default="", editable=False)
     # The first rejected rows with their reasons (capped: a million bad rows are reported by count).
     errors = models.JSONField(_("rejected rows"), default=list, blank=True)
     started_at = models.DateTimeField(_("started at"))

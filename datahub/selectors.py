@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from command_center.org import permissions
-from command_center.org.models import Region
+from org import permissions
+from org.models import Region
 
 from .models import (
     AccessRequest, Camera, DataRecord, DataResource, DepartmentToken, Dwelling, Enterprise, ExchangeBatch, ExchangeDaily,
@@ -73,10 +73,27 @@ def tokens_of(user) -> QuerySet[DepartmentToken]:
 
 
 def batches_of(user, resource: DataResource | None = None) -> QuerySet[ExchangeBatch]:
-    qs = permissions.visible(ExchangeBatch.objects.select_related("resource", "department"), user)
+    """Exchange batches a person may list. A batch is one department's push (its key, sizes, rejected rows
+    with their errors): the business of the department that pushed it and of the resource's owner, not of
+    everyone whose region holds that department; the wider audience gets the exchange statistics.
+
+    - administrators: every batch;
+    - a data officer: the batches its department pushed, and every batch into a resource its department
+      owns (only the owner pushes today, so both are the owner's batches);
+    - everyone else (dispatchers, duty chiefs, agents, leaders, grid workers, department staff): none; the
+      API refuses them with 403 (action "datahub.view_batches"). Another department's data officer gets an
+      empty list, as for any row outside a scope.
+    Department tokens list their own department's batches (api.BatchPush)."""
+    qs = ExchangeBatch.objects.select_related("resource", "department")
     if resource is not None:
         qs = qs.filter(resource=resource)
-    return qs
+    if not permissions.can(user, "datahub.view_batches"):
+        return qs.none()
+    if user.is_admin_role:
+        return qs
+    if not user.department_id:
+        return qs.none()
+    return qs.filter(Q(department_id=user.department_id) | Q(resource__owner_id=user.department_id))
 
 
 def _daily(region: Region | None) -> QuerySet[ExchangeDaily]:

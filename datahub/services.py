@@ -13,8 +13,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from command_center.org.models import Department
-from command_center.realtime.services import outbox_write
+from org import inputs
+from org.exceptions import Conflict
+from org.models import Department
+from realtime.services import outbox_write
 
 from . import bodies, feeds, selectors
 from .signals import batch_committed
@@ -36,6 +38,10 @@ class BatchConflict(Exception):
         self.batch = batch
 
 
+class KeyReused(Exception):
+    """The idempotency key was already used for this resource with a different body (answered with 422)."""
+
+
 @dataclass
 class BatchResult:
     batch: ExchangeBatch
@@ -53,15 +59,13 @@ def ingest_batch(
     and then gets the recorded batch back (nothing is stored twice). A malformed body, a crash or a
     lost connection rolls back everything, so a retry with the same key starts clean.
     """
-    key = (idempotency_key or "").strip()
-    if not key or len(key) > 100:
-        raise ValidationError(_("An Idempotency-Key header of 1 to 100 characters is required."))
+    key = inputs.check_idempotency_key(idempotency_key or "")  # the rule every surface has (a missing key fails it)
     if resource.owner_id != department.pk:
         raise PermissionDenied(_("Only the owner department pushes data to this resource."))
     existing = ExchangeBatch.objects.filter(resource=resource, idempotency_key=key).first()
-    if existing is not None:
-        return BatchResult(batch=existing, replayed=True, errors=existing.errors)
     reader = bodies.CountingReader(stream)
+    if existing is not None:
+        return _replay(existing, reader)
     started = timezone.now()
     try:
         with transaction.atomic():
@@ -77,7 +81,14 @@ def ingest_batch(
     except BatchConflict:
         # A concurrent request with this key committed first.
         batch = ExchangeBatch.objects.get(resource=resource, idempotency_key=key)
-        return BatchResult(batch=batch, replayed=True, errors=batch.errors)
+        return _replay(batch, reader)
+
+
+def _replay(batch: ExchangeBatch, reader: bodies.CountingReader) -> BatchResult:
+    """The recorded batch, if the body sent again is the one it recorded."""
+    if batch.body_sha256 and reader.drain() != batch.body_sha256:
+        raise KeyReused(_("This Idempotency-Key was already used for batch %(id)s with a different body. Use a new key for a new batch.") % {"id": batch.pk})
+    return BatchResult(batch=batch, replayed=True, errors=batch.errors)
 
 
 def _fill_batch(*, batch, resource, reader, fmt, started) -> BatchResult:
@@ -110,8 +121,9 @@ def _fill_batch(*, batch, resource, reader, fmt, started) -> BatchResult:
         record_count = feed.finish()
     now = timezone.now()
     batch.received, batch.rejected, batch.accepted = received, rejected, received - rejected
+    batch.body_sha256 = reader.drain()
     batch.bytes, batch.errors, batch.finished_at = reader.bytes, errors, now
-    batch.save(update_fields=["received", "accepted", "rejected", "bytes", "errors", "finished_at"])
+    batch.save(update_fields=["received", "accepted", "rejected", "bytes", "body_sha256", "errors", "finished_at"])
     update = {"record_count": F("record_count") + batch.accepted if record_count is None else record_count}
     if batch.accepted:
         update["last_updated_at"] = now
@@ -223,7 +235,7 @@ def access_request_create(*, resource: DataResource, department: Department, pur
     return request
 
 
-class StaleDecision(Exception):
+class StaleDecision(Conflict):
     """The request was decided by someone else first."""
 
 
@@ -235,11 +247,11 @@ def access_request_decide(*, request: AccessRequest, approve: bool, note: str = 
         locked = AccessRequest.objects.select_for_update().select_related("resource").get(pk=request.pk)
         if approve:
             if locked.status != AccessRequest.Status.PENDING:
-                raise StaleDecision()
+                raise StaleDecision(_("This request was already decided."))
             locked.status = AccessRequest.Status.APPROVED
         else:
             if locked.status not in (AccessRequest.Status.PENDING, AccessRequest.Status.APPROVED):
-                raise StaleDecision()
+                raise StaleDecision(_("This request was already decided."))
             locked.status = (
                 AccessRequest.Status.REVOKED if locked.status == AccessRequest.Status.APPROVED else AccessRequest.Status.REJECTED
             )

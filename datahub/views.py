@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from command_center.org import permissions
+from org import permissions
 
 from . import selectors, services
 from .models import AccessRequest, DataResource, TokenScope

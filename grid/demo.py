@@ -1,13 +1,15 @@
-"""Grid workers of the demo city: the demo user `gridworker` works the first grid of 春晖社区 full-time,
-with a grid head, a grid instructor and "1+N" helpers, and a patrol checklist for every grid of 春晖社区."""
+"""The demo city's grids (each community tiled by whole lattice cells) and its grid workers: the demo user
+`gridworker` works the first grid of 春晖社区 full-time, with a grid head, a grid instructor and "1+N" helpers,
+and a patrol checklist for every grid of 春晖社区."""
 
 import datetime as dt
 
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.utils import timezone
 
-from command_center.org.demo_city import DEMO_PASSWORD
-from command_center.org.models import Role, User
+from org import demo_city as dc
+from org.demo_city import DEMO_PASSWORD
+from org.models import Region, Role, User
 
 from . import services
 from .models import CheckIn, Grid, GridWorker, Patrol, PatrolChecklistItem
@@ -34,7 +36,38 @@ HELPERS = [
 ]
 
 
+def build_grids(lat: dc.Lattice) -> int:
+    """Every community's grids (15-digit code: the community's 12 and a 3-digit serial); existing ones are kept."""
+    gcols, grows = lat.grid_cols_per_community, lat.grid_rows_per_community
+    communities = {r.code: r for r in Region.objects.filter(level=Region.Level.COMMUNITY).defer("boundary")}
+    existing = set(Grid.objects.values_list("code", flat=True))
+    new, total = [], 0
+    for c_code, c_name, cc0, cr0, index in dc.community_cells(lat):
+        community = communities[c_code]
+        serial = 0
+        for gr in range(grows):
+            for gc in range(gcols):
+                serial += 1
+                total += 1
+                code = f"{c_code}{serial:03d}"
+                if code in existing:
+                    continue
+                bbox = lat.bbox(cc0 + gc, cr0 + gr, cc0 + gc + 1, cr0 + gr + 1)
+                households = 280 + (serial * 37 + (index + 1) * 11) % 220
+                new.append(Grid(
+                    code=code, name=f"{c_name}第{serial}网格", community=community, region_path=community.path,
+                    boundary=MultiPolygon(Polygon.from_bbox(bbox), srid=4326), households=households,
+                    population=int(households * 2.6),
+                    station=Point((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, srid=4326),
+                ))
+    Grid.objects.bulk_create(new, batch_size=2000)
+    return total
+
+
 def load_demo(*, scale: int, stdout) -> None:
+    grids_total = build_grids(dc.lattice_for_scale(scale))
+    if stdout is not None:
+        stdout.write(f"grid: {grids_total} grids")
     user = User.objects.filter(username="gridworker").first()
     if user is None or user.region is None:
         return

@@ -3,8 +3,8 @@
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
-from command_center.org.models import Region
-from command_center.org.scope import ScopeSpec
+from org.models import Region
+from org.scope import ScopeSpec
 
 
 class Grid(models.Model):

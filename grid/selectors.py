@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext as _
 
-from command_center.org.models import Region
+from org.models import Region
 
 from .models import CheckIn, Grid, GridWorker, Patrol, PatrolChecklistItem
 

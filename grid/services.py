@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from command_center.realtime.services import outbox_write
+from realtime.services import outbox_write
 
 from . import selectors
 from .models import CheckIn, Grid, GridWorker, GridWorkerChange, Patrol, PatrolCheck, PatrolChecklistItem, PatrolPoint
@@ -334,7 +334,7 @@ def grids_import(*, geojson: dict, commit: bool = False) -> GridImportResult:
     WGS 84) before anything is written; any problem raises GridImportError listing all of them.
     Without `commit` the whole import runs and is rolled back (dry run).
     """
-    from command_center.org.models import Region
+    from org.models import Region
 
     if not isinstance(geojson, dict) or geojson.get("type") != "FeatureCollection" or not isinstance(geojson.get("features"), list):
         raise GridImportError(_("The file must be a GeoJSON FeatureCollection."))

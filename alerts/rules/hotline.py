@@ -5,18 +5,13 @@ import datetime as dt
 import math
 
 from django.contrib.gis.geos import Point
-from django.db import connection
 from django.utils.translation import gettext as _
+
+from hotline import selectors as hotline_selectors
 
 from ..models import RuleKind
 from . import register
 from .base import Detector, Finding, ParamError
-
-
-def _fetch(sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 @register
@@ -34,28 +29,7 @@ class HotlineSurge(Detector):
 
     def detect(self, rule, params, *, since, until, subjects=None):
         days = int(params["history_days"])
-        rows = _fetch(
-            """
-            WITH c AS (
-                SELECT community_id, category_id,
-                       floor(extract(epoch FROM (%(until)s - created_at)) / 86400)::int AS k
-                FROM hotline_contact
-                WHERE created_at > %(until)s - make_interval(days => %(days)s + 1) AND created_at <= %(until)s
-                  AND community_id IS NOT NULL AND category_id IS NOT NULL
-            ), n AS (
-                SELECT community_id, category_id, k, count(*) AS n FROM c GROUP BY 1, 2, 3
-            )
-            SELECT r.code, r.name, cat.code, cat.name,
-                   coalesce(sum(n) FILTER (WHERE k = 0), 0) AS current,
-                   coalesce(sum(n) FILTER (WHERE k BETWEEN 1 AND %(days)s), 0) AS total,
-                   coalesce(sum(n * n) FILTER (WHERE k BETWEEN 1 AND %(days)s), 0) AS squares,
-                   array_agg(ARRAY[k, n]::bigint[] ORDER BY k) FILTER (WHERE k BETWEEN 1 AND %(days)s) AS history
-            FROM n JOIN org_region r ON r.id = n.community_id JOIN tickets_category cat ON cat.id = n.category_id
-            GROUP BY r.code, r.name, cat.code, cat.name
-            HAVING coalesce(sum(n) FILTER (WHERE k = 0), 0) >= %(min)s
-            """,
-            {"until": until, "days": days, "min": params["min_contacts"]},
-        )
+        rows = hotline_selectors.contact_counts_by_community_category(until=until, days=days, min_contacts=params["min_contacts"])
         findings = []
         for code, community, cat_code, cat_name, current, total, squares, history in rows:
             current, total, squares = int(current), int(total), int(squares)
@@ -96,15 +70,7 @@ class SensitiveContent(Detector):
 
     def detect(self, rule, params, *, since, until, subjects=None):
         terms = [t.strip() for t in params["terms"]]
-        rows = _fetch(
-            """
-            SELECT c.id, c.content, c.address, ST_X(c.location), ST_Y(c.location), r.code, c.created_at, c.type
-            FROM hotline_contact c LEFT JOIN org_region r ON r.id = c.community_id
-            WHERE c.created_at >= %(since)s AND c.created_at < %(until)s AND c.content LIKE ANY(%(patterns)s)
-            ORDER BY c.id
-            """,
-            {"since": since, "until": until, "patterns": _patterns(terms)},
-        )
+        rows = hotline_selectors.contacts_with_terms(since=since, until=until, patterns=_patterns(terms))
         findings = []
         for pk, content, address, lon, lat, region_code, created_at, ctype in rows:
             hits = [t for t in terms if t in content]
@@ -130,20 +96,8 @@ class RepeatedComplaint(Detector):
 
     def detect(self, rule, params, *, since, until, subjects=None):
         span = dt.timedelta(days=params["days"])
-        rows = _fetch(
-            r"""
-            WITH c AS (
-                SELECT id, regexp_replace(address, '[\s,，。.、]+', '', 'g') AS addr, created_at, location, community_id, content
-                FROM hotline_contact
-                WHERE created_at >= %(since)s AND created_at < %(until)s AND address <> '' AND type = ANY(%(types)s)
-            ), busy AS (
-                SELECT addr FROM c GROUP BY addr HAVING count(*) >= %(min)s
-            )
-            SELECT c.addr, c.id, c.created_at, ST_X(c.location), ST_Y(c.location), r.code, left(c.content, 40)
-            FROM c JOIN busy USING (addr) LEFT JOIN org_region r ON r.id = c.community_id
-            ORDER BY c.addr, c.created_at
-            """,
-            {"since": since - span, "until": until, "types": params["types"], "min": params["min_contacts"]},
+        rows = hotline_selectors.contacts_at_busy_addresses(
+            since=since - span, until=until, types=params["types"], min_contacts=params["min_contacts"]
         )
         by_address: dict[str, list] = {}
         for row in rows:
