@@ -10,11 +10,14 @@ import tempfile
 from contextlib import contextmanager
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection, connections
 
-from command_center.org.models import Department, Region, Role, User
+from org.models import Department, Region, Role, User
+from tests.redis_server import free_port
+from tests.servers import start_uvicorn, stop
 
 # Transactional tests (live servers, websockets, concurrency) end with a flush of every table. Loading
 # the whole demo city again through every app's demo hook takes seconds, so the first load is dumped
@@ -46,12 +49,12 @@ def _ensure_demo_city():
             env=env, check=True,
         )
         return
-    call_command("load_demo_city", quiet=True)
+    call_command("load_demo_city", quiet=True, history_days=0)
 
 
 @pytest.fixture(autouse=True)
 def fresh_table_copies():
-    """A rolled-back test must not leave its rows in the per-process table copies (command_center.cache)."""
+    """A rolled-back test must not leave its rows in the per-process table copies (org.cache)."""
     caches["local"].clear()
     yield
     caches["local"].clear()
@@ -88,6 +91,16 @@ def jiangcheng(city):
 @pytest.fixture
 def haigang(city):
     return Region.objects.get(code="329903000000")
+
+
+def session_cookie(user) -> str:
+    """The `name=value` Cookie pair of a session for `user`, made in the test database, for requests that go
+    around Django's test client (ASGI scopes, websockets, a server in another process)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
 def make_user(username, role, *, region=None, department=None, **extra):
@@ -146,16 +159,32 @@ def admin_user(city):
 
 @pytest.fixture
 def private_redis(settings):
-    """A real Redis of the test's own; the channel layer points at it."""
+    """A real Redis of the test's own; the channel layer points at it (with the project's client options)."""
+    from command_center.settings.base import channel_layer_hosts
     from tests.redis_server import PrivateRedis
 
     server = PrivateRedis()
     server.start()
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [server.url]}}
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": channel_layer_hosts(server.url)}}
     }
     yield server
     server.stop()
+
+
+@pytest.fixture
+def server(private_redis):
+    """uvicorn (what `make run` serves) on a free port, on the test database and the private Redis; map tiles unreachable."""
+    db = settings.DATABASES["default"]
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "command_center.settings.test",
+        "DATABASE_URL": f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "TEST_REDIS_URL": private_redis.url,
+        "MAP_TILES_URL": "http://tiles.invalid/{z}/{x}/{y}.png",
+    }
+    process, url = start_uvicorn("tests.dashboard.asgi_static:application", port=free_port(), env=env)
+    yield url
+    stop(process)
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -205,7 +234,7 @@ def browser_login(page, base_url: str, username: str, password: str = "Test-pass
 @contextmanager
 def relay_lock_held():
     """Another relay holds the outbox relay's lock (on a connection of its own) for the block."""
-    from command_center.realtime.services import RELAY_LOCK_KEY
+    from realtime.services import RELAY_LOCK_KEY
 
     other = connections.create_connection("default")
     try:
@@ -216,3 +245,15 @@ def relay_lock_held():
         with other.cursor() as cursor:  # a session lock would go back into the connection pool with the connection
             cursor.execute("SELECT pg_advisory_unlock_all()")
         other.close()
+
+
+def current_version(obj) -> int:
+    """The version a person acting now would see on the screen: read fresh for the ticket (of a share or a
+    request) or the alert, so a test's older copy of the row does not stand for a stale form."""
+    from alerts.models import Alert
+    from tickets.models import Ticket
+
+    if isinstance(obj, Alert):
+        return Alert.objects.values_list("version", flat=True).get(pk=obj.pk)
+    ticket_id = obj.pk if isinstance(obj, Ticket) else obj.ticket_id
+    return Ticket.objects.values_list("version", flat=True).get(pk=ticket_id)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from alerts.models import AlertRule
-from command_center.org.models import Department, Role
+from org.models import Department, Role
 from datahub.models import HazmatVehicle
 from datahub.partitions import ensure_position_partitions
 from tests.conftest import make_user

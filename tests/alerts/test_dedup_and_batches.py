@@ -14,6 +14,7 @@ from datahub import services as datahub_services
 from datahub.models import DataResource
 
 from .conftest import at, rule, track
+from tests.conftest import current_version
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def test_the_same_episode_twice_is_one_alert(city):
     again.refresh_from_db()
     assert again.hits == 2 and again.window_end == at(10, 50) and again.evidence["minutes"] == 50
     assert Alert.objects.filter(rule=r).count() == 1 and again.events.count() == 1  # no noise on the timeline
-    from command_center.realtime.models import OutboxEvent
+    from realtime.models import OutboxEvent
 
     told = OutboxEvent.objects.filter(topic__startswith="alert.", data__id=again.pk).order_by("id")
     assert [(e.topic, e.data["action"], e.data["title"]) for e in told] == [
@@ -50,12 +51,12 @@ def test_windows_apart_are_separate_alerts_and_other_subjects_too(city):
 
 
 def test_a_closed_alert_is_not_reopened_by_the_same_episode(city, alice):
-    from command_center.org.models import Department
+    from org.models import Department
 
     r = rule(RuleKind.LONG_STOP)
     alert, _ = services.alert_raise(rule=r, finding=finding(at(10), 35))
     jc_cg = Department.objects.get(code="329902-CG")
-    alert = services.alert_assign(alert=alert, by=alice, department=jc_cg)
+    alert = services.alert_assign(alert=alert, by=alice, department=jc_cg, version=current_version(alert))
     Alert.objects.filter(pk=alert.pk).update(state="closed")
     again, created = services.alert_raise(rule=r, finding=finding(at(10), 40))
     assert not created and again.pk == alert.pk and Alert.objects.get(pk=alert.pk).window_end == at(10, 35)
@@ -112,7 +113,6 @@ def test_a_register_batch_runs_only_its_rules(city):
     assert batch.accepted == 1, batch.errors
     result = detection.detect_batch(batch.pk)
     assert result.raised == 1 and list(result.seconds) == ["group-rental"]
-
 
 
 def test_datahub_announces_a_batch_and_a_task_detects_it(city, django_capture_on_commit_callbacks):

@@ -7,7 +7,7 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from alerts.models import RuleKind
-from command_center.org.models import Region
+from org.models import Region
 from hotline.models import Contact
 from tickets.models import Category
 
@@ -94,14 +94,16 @@ def test_praise_is_not_a_complaint(community):
 
 
 def test_a_new_contact_is_detected_at_once(community, django_capture_on_commit_callbacks):
-    """hotline's Contact post_save → alerts.detect_contacts (eager in tests): a sensitive call is an alert right away."""
+    """hotline's contact_taken signal → alerts.detect_contacts (eager in tests): a sensitive call is an alert right away."""
     from alerts.models import Alert
+    from hotline.signals import contact_taken
 
     with django_capture_on_commit_callbacks(execute=True):
         c = Contact.objects.create(
             channel="phone", type="help", content="邻居说要跳楼，请马上派人", address="春晖路8号", community=community,
             region_path=community.path, outcome="new_ticket", due_at=NOW + dt.timedelta(days=1),
         )
+        contact_taken.send(sender=Contact, contact=c)  # what hotline.services.contact_create sends
     alert = Alert.objects.get(subject=f"contact-{c.pk}")
     assert alert.level == "red" and alert.evidence["terms"] == ["跳楼"] and alert.region_path == community.path
 

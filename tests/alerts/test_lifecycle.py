@@ -11,12 +11,13 @@ from django.utils import timezone
 from alerts import services
 from alerts.models import Alert, RuleKind, State
 from alerts.rules import Finding
-from command_center.org.models import Department
-from command_center.realtime.models import OutboxEvent
+from org.models import Department
+from realtime.models import OutboxEvent
 from tickets import deadlines
 from tickets.models import Category, Source, Ticket
 
 from .conftest import api, at, rule
+from tests.conftest import current_version
 
 pytestmark = pytest.mark.django_db
 
@@ -54,50 +55,50 @@ def test_the_whole_loop(alice, jc_cg, jc_staff):
 
 
 def test_a_false_positive_ends_at_verification(alice, jc_cg, jc_staff):
-    alert = services.alert_assign(alert=raise_one(), by=alice, department=jc_cg)
+    alert = services.alert_assign(alert=raise_one(), by=alice, department=jc_cg, version=1)
     with pytest.raises(ValidationError):
-        services.alert_verify(alert=alert, by=jc_staff, true_positive=False, note="")  # the reason is required
-    alert = services.alert_verify(alert=alert, by=jc_staff, true_positive=False, note="车辆在合法停车场")
+        services.alert_verify(alert=alert, by=jc_staff, true_positive=False, note="", version=current_version(alert))  # the reason is required
+    alert = services.alert_verify(alert=alert, by=jc_staff, true_positive=False, note="车辆在合法停车场", version=current_version(alert))
     assert alert.state == State.CLOSED and alert.verdict == "false" and topics(alert)[-1] == "alert.closed"
 
 
 def test_field_work_turns_into_a_ticket(alice, jc_cg, jc_staff):
-    alert = services.alert_assign(alert=raise_one(), by=alice, department=jc_cg)
-    alert = services.alert_verify(alert=alert, by=jc_staff, true_positive=True)
+    alert = services.alert_assign(alert=raise_one(), by=alice, department=jc_cg, version=1)
+    alert = services.alert_verify(alert=alert, by=jc_staff, true_positive=True, version=current_version(alert))
     category = Category.objects.filter(parent__isnull=False, is_active=True).first()
-    alert = services.alert_to_ticket(alert=alert, by=jc_staff, category=category, note="需现场处置")
+    alert = services.alert_to_ticket(alert=alert, by=jc_staff, category=category, note="需现场处置", version=current_version(alert))
     ticket = Ticket.objects.get(pk=alert.ticket_id)
     assert alert.state == State.TICKETED and ticket.source == Source.ALERT and ticket.title == alert.title
     assert alert.events.last().data == {"ticket": ticket.number}
-    services.alert_evaluate(alert=alert, by=alice, effective=True)
+    services.alert_evaluate(alert=alert, by=alice, effective=True, version=current_version(alert))
 
 
 def test_only_the_assigned_department_verifies(alice, jc_cg, cg_staff):
-    alert = services.alert_assign(alert=raise_one(), by=alice, department=jc_cg)
+    alert = services.alert_assign(alert=raise_one(), by=alice, department=jc_cg, version=1)
     with pytest.raises(PermissionDenied):
-        services.alert_verify(alert=alert, by=cg_staff, true_positive=True)  # 市城市管理局, not the assigned one
+        services.alert_verify(alert=alert, by=cg_staff, true_positive=True, version=current_version(alert))  # 市城市管理局, not the assigned one
     assert Alert.objects.get(pk=alert.pk).state == State.ASSIGNED
 
 
 def test_a_dispatcher_may_not_verify_and_staff_may_not_assign(alice, jc_cg, jc_staff):
     alert = raise_one()
     with pytest.raises(PermissionDenied):
-        services.alert_assign(alert=alert, by=jc_staff, department=jc_cg)
-    alert = services.alert_assign(alert=alert, by=alice, department=jc_cg)
+        services.alert_assign(alert=alert, by=jc_staff, department=jc_cg, version=current_version(alert))
+    alert = services.alert_assign(alert=alert, by=alice, department=jc_cg, version=current_version(alert))
     with pytest.raises(PermissionDenied):
-        services.alert_verify(alert=alert, by=alice, true_positive=True)
+        services.alert_verify(alert=alert, by=alice, true_positive=True, version=current_version(alert))
 
 
 def test_assign_only_to_a_department_with_jurisdiction(alice):
     alert = raise_one()  # in 江城区
     with pytest.raises(ValidationError):
-        services.alert_assign(alert=alert, by=alice, department=Department.objects.get(code="329903-CG"))  # 海港区
+        services.alert_assign(alert=alert, by=alice, department=Department.objects.get(code="329903-CG"), version=current_version(alert))  # 海港区
 
 
 def test_out_of_order_steps_are_refused(alice, jc_cg):
     alert = raise_one()
     with pytest.raises(services.TransitionRefused):
-        services.alert_close(alert=alert, by=alice)
+        services.alert_close(alert=alert, by=alice, version=current_version(alert))
 
 
 def test_concurrent_edits_one_409(alice, jc_cg, jc_staff):
@@ -110,7 +111,7 @@ def test_concurrent_edits_one_409(alice, jc_cg, jc_staff):
 
 
 def test_overdue_alerts_escalate_through_the_one_scanner(alice, jc_cg):
-    alert = services.alert_assign(alert=raise_one(), by=alice, department=jc_cg, hours=2)
+    alert = services.alert_assign(alert=raise_one(), by=alice, department=jc_cg, hours=2, version=1)
     assert "alerts.alert" in [k.name for k in deadlines.kinds()]
     later = alert.due_at + dt.timedelta(minutes=1)
     result = deadlines.scan(now=later, names=["alerts.alert"])
@@ -121,9 +122,9 @@ def test_overdue_alerts_escalate_through_the_one_scanner(alice, jc_cg):
 
 
 def test_handled_alerts_leave_the_scanner(alice, jc_cg, jc_staff):
-    alert = services.alert_assign(alert=raise_one(), by=alice, department=jc_cg, hours=1)
-    alert = services.alert_verify(alert=alert, by=jc_staff, true_positive=True)
-    services.alert_handle(alert=alert, by=jc_staff, note="已处置")
+    alert = services.alert_assign(alert=raise_one(), by=alice, department=jc_cg, hours=1, version=1)
+    alert = services.alert_verify(alert=alert, by=jc_staff, true_positive=True, version=current_version(alert))
+    services.alert_handle(alert=alert, by=jc_staff, note="已处置", version=current_version(alert))
     assert deadlines.scan(now=timezone.now() + dt.timedelta(days=2), names=["alerts.alert"]).handled == 0
 
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from alerts import detection, selectors, services
 from alerts.models import RuleKind
 from alerts.rules import Finding
-from command_center.org.models import Region
+from org.models import Region
 from datahub.models import Enterprise, PlantedAnomaly
 
 from .conftest import at, offset_north, rule

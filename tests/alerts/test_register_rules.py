@@ -7,7 +7,7 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from alerts.models import RuleKind
-from command_center.org.models import Region
+from org.models import Region
 from datahub.models import Dwelling, Enterprise, Licence
 
 from .conftest import rule

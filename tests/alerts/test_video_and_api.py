@@ -16,12 +16,13 @@ from rest_framework.test import APIClient
 from alerts import selectors, services
 from alerts.models import Alert, AlertEvent, RuleKind
 from alerts.rules import Finding
-from command_center.org.models import Department, Region, Role
+from org.models import Department, Region, Role
 from datahub import services as datahub_services
 from datahub.models import Camera, DataResource
 from tests.conftest import make_user
 
 from .conftest import api, at, rule
+from tests.conftest import current_version
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +63,8 @@ def snapshot_files() -> set:
 
 
 def test_a_fire_event_raises_a_red_alert_with_its_snapshot(camera, camera_token, alice):
-    response = camera_token.post("/api/alerts/video-events/", event(), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    fire = event()
+    response = camera_token.post("/api/alerts/video-events/", fire, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert response.status_code == 201, response.content
     alert = Alert.objects.get(pk=response.json()["id"])
     assert alert.level == "red" and alert.rule.code == "video-fire" and alert.title == "沿江大道1号监控点 识别到火情"
@@ -71,7 +73,7 @@ def test_a_fire_event_raises_a_red_alert_with_its_snapshot(camera, camera_token,
     client = APIClient()
     client.force_login(alice)
     assert client.get(f"/alerts/{alert.pk}/snapshot.jpg").status_code == 200
-    again = camera_token.post("/api/alerts/video-events/", event(), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = camera_token.post("/api/alerts/video-events/", fire, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert again.status_code == 200 and again.json()["id"] == alert.pk and Alert.objects.count() == 1
 
 
@@ -145,7 +147,7 @@ def test_alerts_are_scoped_and_outsiders_get_404(alice, charlie, jc_staff, leade
     assert client.get(f"/alerts/{jc.pk}/").status_code == 404
     # department staff see only what was assigned to their department; leaders read but may not act
     assert api(jc_staff).get("/api/alerts/alerts/").json()["results"] == []
-    services.alert_assign(alert=jc, by=alice, department=jc_staff.department)
+    services.alert_assign(alert=jc, by=alice, department=jc_staff.department, version=current_version(jc))
     assert [a["id"] for a in api(jc_staff).get("/api/alerts/alerts/").json()["results"]] == [jc.pk]
     assert api(leader).get(f"/api/alerts/alerts/{jc.pk}/").status_code == 200
     assert api(leader).post(f"/api/alerts/alerts/{jc.pk}/close/", {}, format="json").status_code == 403

@@ -1,6 +1,6 @@
 import pytest
 
-from command_center.org.models import Region
+from org.models import Region
 from tests.conftest import browser_login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,9 +7,9 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
-from command_center.org.models import Department, Region, Role
+from org.models import Department, Region, Role
 from grid.models import Grid, GridWorker
-from tests.conftest import make_user
+from tests.conftest import current_version, make_user
 from tickets import services
 from tickets.demo import load_categories
 from tickets.models import Category
@@ -49,8 +49,8 @@ class Loop:
 
     def dispatch(self, t, *, lead=None, at=None):
         def step():
-            opened = services.ticket_open(ticket=t, by=self.dispatcher) if t.state == "new" else t
-            return services.ticket_dispatch(ticket=opened, by=self.dispatcher, lead=lead or self.zf)
+            opened = services.ticket_open(ticket=t, by=self.dispatcher, version=current_version(t)) if t.state == "new" else t
+            return services.ticket_dispatch(ticket=opened, by=self.dispatcher, lead=lead or self.zf, version=current_version(opened))
 
         return self._at(at, step)
 
@@ -59,11 +59,11 @@ class Loop:
 
     def sign(self, t):
         a = self.lead(t)
-        return services.ticket_sign(assignment=a, by=self.staff[a.department_id]).ticket
+        return services.ticket_sign(assignment=a, by=self.staff[a.department_id], version=current_version(a)).ticket
 
     def reply(self, t):
         a = t.assignments.filter(role="lead", state="signed").get()
-        services.ticket_reply(assignment=a, by=self.staff[a.department_id], reply="已处理完毕")
+        services.ticket_reply(assignment=a, by=self.staff[a.department_id], reply="已处理完毕", version=current_version(a))
         t.refresh_from_db()
         return t
 
@@ -76,21 +76,21 @@ class Loop:
 
     def give_back(self, t):
         a = self.lead(t)
-        r = services.ticket_request(ticket=t, by=self.staff[a.department_id], kind="return", reason="不属于本部门职责", assignment=a)
-        services.ticket_decide(request=r, by=self.dispatcher, approve=True)
+        r = services.ticket_request(ticket=t, by=self.staff[a.department_id], kind="return", reason="不属于本部门职责", assignment=a, version=current_version(t))
+        services.ticket_decide(request=r, by=self.dispatcher, approve=True, version=current_version(r))
         t.refresh_from_db()
         return t
 
     def extend(self, t, days=2):
         a = self.lead(t)
         r = services.ticket_request(ticket=t, by=self.staff[a.department_id], kind="extension", reason="需要采购材料",
-                                    assignment=a, extra_days=days)
-        services.ticket_decide(request=r, by=self.chief, approve=True)
+                                    assignment=a, extra_days=days, version=current_version(t))
+        services.ticket_decide(request=r, by=self.chief, approve=True, version=current_version(r))
         t.refresh_from_db()
         return t
 
     def escalate(self, t):
-        return services.ticket_escalate(ticket=t, by=self.dispatcher, note="情况复杂，提请上级协调")
+        return services.ticket_escalate(ticket=t, by=self.dispatcher, note="情况复杂，提请上级协调", version=current_version(t))
 
     def rate(self, t, satisfaction="satisfied"):
         return services.ticket_rate(ticket=t, by=None, satisfaction=satisfaction)
@@ -101,7 +101,6 @@ class Loop:
             return step()
         with mock.patch("django.utils.timezone.now", return_value=at):
             return step()
-
 
 
 @pytest.fixture

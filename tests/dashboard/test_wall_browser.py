@@ -1,65 +1,33 @@
-"""The wall in real Chromium at 1920×1080, served by Daphne (HTTP + websockets) against the test database."""
+"""The wall in real Chromium at 1920×1080, served by uvicorn (HTTP + websockets) against the test database."""
 
-import base64
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils.crypto import get_random_string
 
-from tests.conftest import browser_login, screenshot
-from tests.redis_server import free_port
+from tests.conftest import browser_login, screenshot, session_cookie
 
 from tickets.models import Ticket
 
 from .conftest import days_ago, inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def server(private_redis):
-    """Uvicorn (the Procfile's server) in a subprocess on a free port, on the test database and the private Redis; map tiles unreachable."""
-    port = free_port()
-    db = settings.DATABASES["default"]
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "command_center.settings.test",
-        "DATABASE_URL": f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_REDIS_URL": private_redis.url,
-        "MAP_TILES_URL": "http://tiles.invalid/{z}/{x}/{y}.png",
-    }
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-         "tests.dashboard.asgi_static:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/login/", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.terminate()
-        raise RuntimeError("uvicorn did not start: " + process.stderr.read().decode()[-2000:])
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+def session_headers(user) -> dict:
+    """A signed-in person's headers: the session cookie (made in the shared test database) and a CSRF token."""
+    csrf = get_random_string(32)
+    cookie = f"{session_cookie(user)}; {settings.CSRF_COOKIE_NAME}={csrf}"
+    return {"Cookie": cookie, "X-CSRFToken": csrf}
 
 
 def api_create(url, user, *, title, point, code="1501"):
     body = json.dumps({"source": "grid", "category": code, "title": title, "lon": point.x, "lat": point.y}).encode()
-    auth = base64.b64encode(f"{user.username}:Test-pass-2026".encode()).decode()
     request = urllib.request.Request(f"{url}/api/tickets/tickets/", data=body, method="POST",
-                                     headers={"Content-Type": "application/json", "Authorization": f"Basic {auth}"})
+                                     headers={"Content-Type": "application/json", **session_headers(user)})
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 201
         return json.loads(response.read())
@@ -124,7 +92,7 @@ def test_a_new_ticket_reaches_the_open_wall_and_a_cut_socket_recovers(history, h
     assert received == Ticket.objects.filter(created_at__gte=today_start(), region_path__startswith="329900000000/329902000000/").count()
 
     started = time.monotonic()
-    api_create(server, loop.dispatcher, title="墙上实时出现的新工单", point=inside(loop.grids[1], 0.5, 0.5))
+    live = api_create(server, loop.dispatcher, title="墙上实时出现的新工单", point=inside(loop.grids[1], 0.5, 0.5))
     feed_shows(page, "墙上实时出现的新工单", timeout=2.0)
     assert time.monotonic() - started < 2.0
     assert page.inner_text("#kpi-received_today") == str(received + 1)
@@ -149,5 +117,15 @@ def test_a_new_ticket_reaches_the_open_wall_and_a_cut_socket_recovers(history, h
     page.set_viewport_size({"width": 3840, "height": 2160})
     page.wait_for_timeout(600)
     screenshot(page, "wall-3840x2160")
+    assert errors == []
+
+    # a dispatcher's eye falls on a dot: clicking it opens that ticket in the console
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.wait_for_timeout(300)
+    spot = page.evaluate(f"wallDebug.markerAt('{live['id']}')")
+    assert spot, "the new ticket has a marker"
+    page.mouse.click(spot["x"], spot["y"])
+    page.wait_for_url(f"**/console/**{live['id']}**", timeout=5000)
+    page.get_by_text(live["number"]).first.wait_for(timeout=5000)
     assert errors == []
     context.close()

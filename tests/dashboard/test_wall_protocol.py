@@ -7,10 +7,10 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from command_center.dashboard.wall import apply_event, figures, wall_snapshot
-from command_center.realtime.consumers import WallConsumer
-from command_center.realtime.models import OutboxEvent
-from command_center.realtime.services import relay_pending
+from dashboard.wall import apply_event, figures, wall_snapshot
+from dashboard.consumers import WallConsumer
+from realtime.models import OutboxEvent
+from realtime.services import relay_pending
 from tests.conftest import relay_lock_held
 
 transactional = pytest.mark.django_db(transaction=True)

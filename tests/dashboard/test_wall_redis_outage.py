@@ -3,9 +3,9 @@
 import pytest
 from asgiref.sync import async_to_sync
 
-from command_center.dashboard.wall import figures, wall_snapshot
-from command_center.realtime.models import OutboxEvent
-from command_center.realtime.services import relay_pending
+from dashboard.wall import figures, wall_snapshot
+from realtime.models import OutboxEvent
+from realtime.services import relay_pending
 
 from .test_wall_protocol import _capture, assert_same_wall, replay
 

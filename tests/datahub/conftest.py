@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from command_center.org.models import Department, Role
+from org.models import Department, Role
 from datahub import services
 from datahub.models import DataResource
 from tests.conftest import make_user

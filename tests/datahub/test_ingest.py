@@ -199,7 +199,7 @@ def test_keyed_feed_newer_row_replaces_older(sj, sj_officer):
 
 
 def test_generic_resource_validates_against_its_json_schema(city):
-    from command_center.org.models import Department, Role
+    from org.models import Department, Role
     from tests.conftest import make_user
 
     yj = Department.objects.get(code="329900-YJ")
@@ -327,10 +327,11 @@ def test_two_concurrent_pushes_with_one_key_store_once(city):
 
     positions = DataResource.objects.get(code="JT-HAZMAT-GPS")
     release, started = threading.Event(), threading.Event()
+    body = ndjson([{**GOOD, "time": recent(i)} for i in range(3)])  # the same body twice: a true retry
 
     class SlowBody:
         def __init__(self):
-            self.parts = [ndjson([{**GOOD, "time": recent(i)} for i in range(3)])]
+            self.parts = [body]
 
         def read(self, size=-1):
             if self.parts:

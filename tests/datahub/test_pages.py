@@ -75,7 +75,7 @@ def test_token_page_refuses_a_push_scope_on_someone_elses_resource(sj_officer, p
 
 
 def test_a_leader_reads_the_catalog_and_its_statistics(city):
-    from command_center.org.models import Role
+    from org.models import Role
     from tests.conftest import make_user
 
     leader = make_user("city_leader", Role.LEADER, region=city)

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from command_center.org.models import Role
+from org.models import Role
 from datahub import services
 from datahub.models import AccessRequest, DataResource, DepartmentToken, ExchangeBatch, TokenScope
 from tests.conftest import make_user
@@ -160,7 +160,7 @@ def test_a_data_officer_registers_a_resource_of_their_department(jt_officer, sj_
 
 
 def test_access_request_list_is_scoped_and_query_bounded(jt_officer, sj_officer, positions, city, django_assert_max_num_queries):
-    from command_center.org.models import Department
+    from org.models import Department
 
     for code in ["329900-SJ", "329900-GA", "329900-YJ"]:
         department = Department.objects.get(code=code)

@@ -1,11 +1,10 @@
 import pytest
 from django.contrib.gis.geos import Point
 
-from command_center.org.models import Role
+from org.models import Role
 from grid.models import Grid, GridWorker
 from grid.services import gridworker_assign
 from tests.conftest import make_user
-
 
 
 @pytest.fixture

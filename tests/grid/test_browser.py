@@ -56,6 +56,7 @@ def test_report_with_a_photo_lands_in_the_right_grid(browser, live_server, no_ti
     page.click("text=事件上报")
     _fill_report(page, _camera_photo(tmp_path), "小区门口垃圾桶满溢，垃圾散落路面")
     assert grid2.name in page.inner_text("#loc-grid") or page.wait_for_selector(f"#loc-grid:has-text('{grid2.name}')")
+    assert page.locator("#map path").count() >= 1  # the grid's boundary on the report map
     screenshot(page, "grid-m-report-form")
     page.click("button:has-text('提交上报')")
     page.wait_for_url("**/m/reports/")
@@ -64,9 +65,9 @@ def test_report_with_a_photo_lands_in_the_right_grid(browser, live_server, no_ti
     assert ticket.description == "小区门口垃圾桶满溢，垃圾散落路面"
     photo = ticket.photos.get()
     assert max(photo.width, photo.height) == 1600  # resized in the browser from 3000×2000
-    assert page.is_visible(f"text={ticket.number}")
+    assert ticket.number in page.inner_text("#m-flash")  # the report's outcome, said on the next page
     screenshot(page, "grid-m-my-reports")
-    page.click(f"text={ticket.number}")
+    page.click(f".m-list a:has-text('{ticket.number}')")
     page.wait_for_selector(".m-timeline li")
     assert ticket.number in page.inner_text("h1") and page.locator(".m-thumbs img").count() == 1
     screenshot(page, "grid-m-report-detail")
@@ -128,6 +129,8 @@ def test_verify_with_an_after_photo_closes_the_ticket(browser, live_server, no_t
     screenshot(page, "grid-m-verify")
     page.click("button:has-text('核查通过')")
     page.wait_for_url("**/m/verify/")
+    assert f"核查通过：{ticket.number} 已结案" in page.inner_text("#m-flash")  # the step's outcome survives the page change
+    screenshot(page, "grid-m-verified")
     ticket.refresh_from_db()
     assert ticket.state == "closed"
     assert ticket.photos.filter(kind="verify").count() == 1
@@ -146,6 +149,9 @@ def test_check_in_and_patrol(browser, live_server, no_tiles, worker, grid2):
     page.click("button:has-text('在此报到')")
     page.wait_for_selector(".m-ok:has-text('已在')")
     assert CheckIn.objects.get(user=worker).inside_grid
+    assert "网格内" in page.locator("#checkins li.m-new").first.inner_text()  # listed without a reload, once
+    assert page.locator("#checkins li.m-new").count() == 1
+    screenshot(page, "grid-m-checkin")
 
     page.goto("/m/patrol/")
     # Start without signal: the walk is recorded on the phone and the patrol begins when the signal returns.

@@ -25,11 +25,11 @@ def _post(client, url, data, key=None):
 def test_check_in_inside_and_outside_the_grid(client, worker, grid2):
     client.force_login(worker)
     p = inside(grid2)
-    r = _post(client, reverse("grid:m-api-checkin"), {"lon": p.x, "lat": p.y, "accuracy": "8"}, key="checkin-0001")
+    r = _post(client, reverse("field:m-api-checkin"), {"lon": p.x, "lat": p.y, "accuracy": "8"}, key="checkin-0001")
     assert r.status_code == 201 and r.json()["inside_grid"] is True
     assert "网格" in r.json()["message"]
     far = Point(p.x + 0.02, p.y, srid=4326)  # ~240 m east of the grid's east edge
-    r = _post(client, reverse("grid:m-api-checkin"), {"lon": far.x, "lat": far.y})
+    r = _post(client, reverse("field:m-api-checkin"), {"lon": far.x, "lat": far.y})
     body = r.json()
     assert r.status_code == 201 and body["inside_grid"] is False
     stored = CheckIn.objects.get(pk=body["id"])
@@ -40,8 +40,8 @@ def test_a_replayed_check_in_is_stored_once_and_answered_the_same(client, worker
     client.force_login(worker)
     p = inside(grid2)
     data = {"lon": p.x, "lat": p.y, "at": (timezone.now() - dt.timedelta(minutes=20)).isoformat()}
-    first = _post(client, reverse("grid:m-api-checkin"), data, key="offline-key-123")
-    again = _post(client, reverse("grid:m-api-checkin"), data, key="offline-key-123")
+    first = _post(client, reverse("field:m-api-checkin"), data, key="offline-key-123")
+    again = _post(client, reverse("field:m-api-checkin"), data, key="offline-key-123")
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json() and again["Idempotent-Replay"] == "true"
     assert CheckIn.objects.filter(user=worker).count() == 1
@@ -52,24 +52,24 @@ def test_a_replayed_check_in_is_stored_once_and_answered_the_same(client, worker
 
 def test_bad_check_in_is_a_clear_400_and_writes_nothing(client, worker):
     client.force_login(worker)
-    r = _post(client, reverse("grid:m-api-checkin"), {"lon": "", "lat": ""}, key="bad-key-0001")
+    r = _post(client, reverse("field:m-api-checkin"), {"lon": "", "lat": ""}, key="bad-key-0001")
     assert r.status_code == 400 and "地图" in r.json()["detail"]
-    r = _post(client, reverse("grid:m-api-checkin"), {"lon": "120.01", "lat": "31.81", "at": "2099-01-01T00:00:00+08:00"})
+    r = _post(client, reverse("field:m-api-checkin"), {"lon": "120.01", "lat": "31.81", "at": "2099-01-01T00:00:00+08:00"})
     assert r.status_code == 400 and "未来" in r.json()["detail"]
     assert not CheckIn.objects.filter(user=worker).exists()
     # The failed key was not used up: sending it again with good data works.
-    r = _post(client, reverse("grid:m-api-checkin"), {"lon": "120.01", "lat": "31.81"}, key="bad-key-0001")
+    r = _post(client, reverse("field:m-api-checkin"), {"lon": "120.01", "lat": "31.81"}, key="bad-key-0001")
     assert r.status_code == 201
 
 
 def test_only_grid_workers_may_use_the_endpoints(client, alice, cg_staff):
     for user in (alice, cg_staff):
         client.force_login(user)
-        r = _post(client, reverse("grid:m-api-checkin"), {"lon": "120.01", "lat": "31.81"})
+        r = _post(client, reverse("field:m-api-checkin"), {"lon": "120.01", "lat": "31.81"})
         assert r.status_code == 403
-        assert client.get(reverse("grid:m-home")).status_code == 403
+        assert client.get(reverse("field:m-home")).status_code == 403
     client.logout()
-    assert _post(client, reverse("grid:m-api-checkin"), {"lon": "120.01", "lat": "31.81"}).status_code == 401
+    assert _post(client, reverse("field:m-api-checkin"), {"lon": "120.01", "lat": "31.81"}).status_code == 401
 
 
 def _track(grid, start, steps):
@@ -83,12 +83,12 @@ def _track(grid, start, steps):
 def test_patrol_measures_distance_and_time_inside_the_grid(client, worker, grid2):
     client.force_login(worker)
     start = timezone.now() - dt.timedelta(minutes=30)
-    r = _post(client, reverse("grid:m-api-patrol-start"), {"at": start.isoformat()}, key="patrol-start-1")
+    r = _post(client, reverse("field:m-api-patrol-start"), {"at": start.isoformat()}, key="patrol-start-1")
     assert r.status_code == 201
     patrol_id = r.json()["id"]
     # From the middle eastwards: 5 steps inside, then 5 more beyond the east edge (the neighbour grid).
     points = _track(grid2, start, 11)
-    url = reverse("grid:m-api-patrol-points", args=[patrol_id])
+    url = reverse("field:m-api-patrol-points", args=[patrol_id])
     r = _post(client, url, {"points": json.dumps(points)}, key="points-batch-1")
     assert r.status_code == 201 and r.json()["added"] == 11
     # The same batch again (lost answer): nothing added twice.
@@ -96,10 +96,10 @@ def test_patrol_measures_distance_and_time_inside_the_grid(client, worker, grid2
     assert r.json()["added"] == 0
 
     item = PatrolChecklistItem.objects.create(grid=grid2, title="消防通道是否畅通")
-    r = _post(client, reverse("grid:m-api-patrol-check", args=[patrol_id]), {"item": item.pk})
+    r = _post(client, reverse("field:m-api-patrol-check", args=[patrol_id]), {"item": item.pk})
     assert r.status_code == 201 and PatrolCheck.objects.filter(patrol_id=patrol_id, item=item).exists()
 
-    r = _post(client, reverse("grid:m-api-patrol-stop", args=[patrol_id]), {}, key="patrol-stop-1")
+    r = _post(client, reverse("field:m-api-patrol-stop", args=[patrol_id]), {}, key="patrol-stop-1")
     body = r.json()
     assert r.status_code == 201 and body["state"] == "done"
     patrol = Patrol.objects.get(pk=patrol_id)
@@ -134,7 +134,7 @@ def test_a_long_gap_in_the_track_is_not_counted(worker, grid2):
 
 
 def test_someone_elses_patrol_is_404(client, worker, grid2, chunhui):
-    from command_center.org.models import Role
+    from org.models import Role
     from grid import services
     from grid.models import GridWorker
 
@@ -142,7 +142,7 @@ def test_someone_elses_patrol_is_404(client, worker, grid2, chunhui):
     other = make_user("gw_mallory", Role.GRIDWORKER, region=chunhui)
     services.gridworker_assign(user=other, grid=grid2, kind=GridWorker.Kind.VOLUNTEER)
     client.force_login(other)
-    r = _post(client, reverse("grid:m-api-patrol-stop", args=[patrol.pk]), {})
+    r = _post(client, reverse("field:m-api-patrol-stop", args=[patrol.pk]), {})
     assert r.status_code == 404
     patrol.refresh_from_db()
     assert patrol.state == "active"
@@ -155,7 +155,7 @@ def test_old_idempotency_answers_are_pruned(client, worker, grid2):
     client.force_login(worker)
     p = inside(grid2)
     for key in ("prune-key-old", "prune-key-new"):
-        assert _post(client, reverse("grid:m-api-checkin"), {"lon": p.x, "lat": p.y}, key=key).status_code == 201
+        assert _post(client, reverse("field:m-api-checkin"), {"lon": p.x, "lat": p.y}, key=key).status_code == 201
     MobileSubmission.objects.filter(key="prune-key-old").update(created_at=timezone.now() - dt.timedelta(days=31))
     assert prune_mobile_submissions() == 1
     assert list(MobileSubmission.objects.filter(user=worker).values_list("key", flat=True)) == ["prune-key-new"]
@@ -164,9 +164,21 @@ def test_old_idempotency_answers_are_pruned(client, worker, grid2):
 def test_locate_says_which_grid_and_refuses_department_staff(client, worker, grid2, cg_staff):
     client.force_login(worker)
     p = inside(grid2)
-    r = client.get(reverse("grid:m-api-locate"), {"lon": p.x, "lat": p.y})
+    r = client.get(reverse("field:m-api-locate"), {"lon": p.x, "lat": p.y})
     assert r.status_code == 200 and r.json()["grid"] == grid2.code
-    r = client.get(reverse("grid:m-api-locate"), {"lon": "119.9", "lat": "31.81"})
+    r = client.get(reverse("field:m-api-locate"), {"lon": "119.9", "lat": "31.81"})
     assert r.json()["grid"] is None and "最近的社区" in r.json()["message"]
     client.force_login(cg_staff)
-    assert client.get(reverse("grid:m-api-locate"), {"lon": p.x, "lat": p.y}).status_code == 403
+    assert client.get(reverse("field:m-api-locate"), {"lon": p.x, "lat": p.y}).status_code == 403
+
+
+@pytest.mark.parametrize("at", ["2026-02-30T08:00:00+08:00", "2026-11-01T25:00:00+08:00", "2026-11-01T08:00:00", "刚才"])
+def test_impossible_or_naive_times_from_the_phone_are_a_400(client, worker, grid2, category, at):
+    client.force_login(worker)
+    p = inside(grid2)
+    checkin = _post(client, reverse("field:m-api-checkin"), {"lon": p.x, "lat": p.y, "at": at}, key="bad-time-checkin")
+    assert checkin.status_code == 400 and checkin.json()["detail"]
+    report = _post(client, reverse("field:m-api-report"), {"category": category.pk, "description": "垃圾", "lon": p.x, "lat": p.y, "at": at},
+                   key="bad-time-report")
+    assert report.status_code == 400 and report.json()["detail"]
+    assert not CheckIn.objects.filter(user=worker).exists()

@@ -24,7 +24,7 @@ def test_two_simultaneous_sends_of_one_key_store_one_check_in(worker, grid2):
         client = Client()
         client.force_login(worker)
         barrier.wait()
-        r = client.post(reverse("grid:m-api-checkin"), {"lon": p.x, "lat": p.y}, HTTP_IDEMPOTENCY_KEY="same-key-twice")
+        r = client.post(reverse("field:m-api-checkin"), {"lon": p.x, "lat": p.y}, HTTP_IDEMPOTENCY_KEY="same-key-twice")
         answers.append((r.status_code, r.json()))
         connection.close()
 

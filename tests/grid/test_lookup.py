@@ -54,7 +54,7 @@ def test_point_outside_every_grid_goes_to_the_nearest_community_with_a_message(c
     # It is really the nearest: no other community is closer.
     from django.contrib.gis.db.models.functions import Distance
 
-    from command_center.org.models import Region
+    from org.models import Region
 
     closest = Region.objects.filter(level=4).annotate(d=Distance("boundary", point)).order_by("d").first()
     assert closest == nearest

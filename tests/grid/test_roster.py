@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from command_center.org.models import Role
+from org.models import Role
 from grid.models import Grid, GridWorker, GridWorkerChange
 from grid.selectors import full_time_worker, grid_of_worker, roster_of
 from grid.services import gridworker_assign, gridworker_leave

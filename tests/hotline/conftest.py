@@ -5,13 +5,14 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.gis.geos import Point
 
-from command_center.org.models import Department, Role
+from org.models import Department, Role
 from hotline import demo, gazetteer
 from hotline.models import Open311Client
 from tests.conftest import make_user
 from tickets import services as ticket_services
 from tickets.demo import load_categories
 from tickets.models import Category
+from tests.conftest import current_version
 
 
 @pytest.fixture(autouse=True)
@@ -69,9 +70,6 @@ def chief(city):
     return make_user("hl_chief", Role.DUTY_CHIEF, region=city)
 
 
-
-
-
 @pytest.fixture
 def spot(grid1) -> Point:
     x0, y0, x1, y1 = grid1.boundary.extent
@@ -97,11 +95,11 @@ def close_ticket(town_dispatcher, zf_staff):
     """Walk a new ticket through open → dispatch → sign → reply → verify (closed)."""
 
     def run(ticket):
-        t = ticket_services.ticket_open(ticket=ticket, by=town_dispatcher)
-        t = ticket_services.ticket_dispatch(ticket=t, by=town_dispatcher, lead=zf_staff.department)
+        t = ticket_services.ticket_open(ticket=ticket, by=town_dispatcher, version=current_version(ticket))
+        t = ticket_services.ticket_dispatch(ticket=t, by=town_dispatcher, lead=zf_staff.department, version=current_version(t))
         a = t.assignments.get()
-        ticket_services.ticket_sign(assignment=a, by=zf_staff)
-        ticket_services.ticket_reply(assignment=a, by=zf_staff, reply="已处理")
+        ticket_services.ticket_sign(assignment=a, by=zf_staff, version=current_version(a))
+        ticket_services.ticket_reply(assignment=a, by=zf_staff, reply="已处理", version=current_version(a))
         t.refresh_from_db()
         return ticket_services.ticket_verify(ticket=t, by=town_dispatcher, passed=True, version=t.version)
 

@@ -7,12 +7,13 @@ from django.utils import timezone
 
 from hotline import services
 from hotline.models import Contact, ContactTimeLimit, KnowledgeArticle, Outcome
-from command_center.realtime.models import OutboxEvent
+from realtime.models import OutboxEvent
 from tickets import calendar
 from tickets import services as ticket_services
 from tickets.models import Ticket, TicketEvent
 
 from .conftest import near
+from tests.conftest import current_version
 
 URL = "/api/hotline/contacts/"
 
@@ -82,8 +83,8 @@ def test_direct_resolution_from_an_article_closes_on_the_spot(client, agent, cat
 def test_linking_to_an_existing_ticket_counts_the_caller(client, agent, spot, categories, town_dispatcher, zf_staff):
     first = post(client, agent, complaint(spot, categories))
     ticket = Ticket.objects.get(pk=first.json()["ticket"]["id"])
-    ticket = ticket_services.ticket_open(ticket=ticket, by=town_dispatcher)
-    ticket = ticket_services.ticket_dispatch(ticket=ticket, by=town_dispatcher, lead=zf_staff.department)
+    ticket = ticket_services.ticket_open(ticket=ticket, by=town_dispatcher, version=current_version(ticket))
+    ticket = ticket_services.ticket_dispatch(ticket=ticket, by=town_dispatcher, lead=zf_staff.department, version=current_version(ticket))
     r = post(client, agent, complaint(near(spot, 80), categories, caller_phone="13700000002", caller_name="李梅",
                                       outcome="linked", link_to=ticket.pk))
     assert r.status_code == 201, r.content
@@ -205,3 +206,19 @@ def test_contact_list_query_count_is_pinned(client, agent, spot, categories, dja
     with django_assert_max_num_queries(6):
         r = client.get(URL)
     assert len(r.json()["results"]) == 5
+
+
+@pytest.mark.parametrize("over", [{"content": {"text": "噪音"}}, {"urgent": [True]}, {"caller_name": ["王"]}, {"lon": "东经", "lat": 32.0},
+                                  {"content": "噪\x00音"}, {"content": "长" * 4001}])
+def test_wrong_types_and_hostile_text_are_a_400_and_store_nothing(agent, over):
+    import json
+
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(agent)
+    body = {"channel": "phone", "type": "complaint", "content": "春晖路工地夜间施工噪音", "outcome": "ticket"} | over
+    before = Contact.objects.count()
+    response = client.generic("POST", "/api/hotline/contacts/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert Contact.objects.count() == before

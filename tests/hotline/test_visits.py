@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from command_center.realtime.models import OutboxEvent
+from realtime.models import OutboxEvent
 from hotline import selectors, services
 from hotline.models import Outcome, ReturnVisit
 from tickets import calendar, deadlines

@@ -24,7 +24,7 @@ def test_english_is_available_through_the_language_switch(client, city):
 
 
 def test_home_lists_every_workspace_of_the_role(client, alice):
-    from command_center.org import workspaces
+    from org import workspaces
 
     client.force_login(alice)
     mine = workspaces.for_user(alice)
@@ -37,8 +37,8 @@ def test_home_lists_every_workspace_of_the_role(client, alice):
 
 
 def test_home_sends_a_role_with_one_workspace_straight_there(client, city):
-    from command_center.org import workspaces
-    from command_center.org.models import Role
+    from org import workspaces
+    from org.models import Role
     from tests.conftest import make_user
 
     for role in Role.values:
@@ -84,7 +84,7 @@ def test_api_docs_and_schema_render_without_cdn(client, alice):
 
 
 def test_admin_shows_region_on_a_leaflet_map(client, admin_user):
-    from command_center.org.models import Region
+    from org.models import Region
 
     client.force_login(admin_user)
     region = Region.objects.get(code="329902000000")

@@ -4,8 +4,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from command_center.org import permissions as perms
-from command_center.org.models import Department, Region, Role
+from org import permissions as perms
+from org.models import Department, Region, Role
 from grid.models import Grid
 
 pytestmark = pytest.mark.django_db
@@ -79,14 +79,14 @@ def test_list_queries_do_not_grow_with_rows(alice, django_assert_max_num_queries
 
 def test_a_request_loads_its_user_in_one_query_with_its_scope(alice, cg_staff, django_assert_num_queries):
     """The session's user comes with its scope: `visible()` needs no second query. The region and department
-    come from this process's copies, the region without its boundary (the largest value in the table)."""
+    are joined in that query, the region without its boundary (the largest value in the table)."""
     for user, scope in ((alice, lambda u: u.region.path), (cg_staff, lambda u: (u.department.code, u.department_id))):
         client = Client()
         client.force_login(user)
         request = client.get(reverse("me")).wsgi_request
         assert request.user.pk == user.pk
         backend = request.session[BACKEND_SESSION_KEY]
-        assert backend == "command_center.org.backends.ScopedModelBackend"
+        assert backend == "org.backends.ScopedModelBackend"
         with django_assert_num_queries(1):
             loaded = load_backend(backend).get_user(user.pk)
             assert scope(loaded)
@@ -95,7 +95,7 @@ def test_a_request_loads_its_user_in_one_query_with_its_scope(alice, cg_staff, d
 
 
 def test_the_user_row_is_fresh_and_an_edited_region_is_seen_at_once(alice, jiangcheng):
-    backend = load_backend("command_center.org.backends.ScopedModelBackend")
+    backend = load_backend("org.backends.ScopedModelBackend")
     assert backend.get_user(alice.pk).region.name == jiangcheng.name
     jiangcheng.name = "江城新区"
     jiangcheng.save()

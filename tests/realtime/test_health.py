@@ -1,7 +1,7 @@
 import pytest
 from django.utils import timezone
 
-from command_center.realtime.models import Heartbeat
+from realtime.models import Heartbeat
 
 pytestmark = pytest.mark.django_db
 

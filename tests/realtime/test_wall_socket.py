@@ -1,23 +1,18 @@
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
 from django.db import transaction
 
 from command_center.asgi import application
-from command_center.org.models import Region
-from command_center.realtime.services import outbox_write, relay_pending
+from org.models import Region
+from realtime.services import outbox_write, relay_pending
+from tests.conftest import session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def session_cookie(client, user) -> bytes:
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
-
-
 async def _open(cookie: bytes | None):
-    headers = [(b"origin", b"http://localhost")]
+    headers = [(b"host", b"localhost"), (b"origin", b"http://localhost")]
     if cookie:
         headers.append((b"cookie", cookie))
     comm = WebsocketCommunicator(application, "/ws/wall/", headers=headers)
@@ -25,8 +20,8 @@ async def _open(cookie: bytes | None):
     return comm, connected, code
 
 
-def test_signed_in_user_joins_their_scope_through_the_real_stack(private_redis, client, alice):
-    cookie = session_cookie(client, alice)
+def test_signed_in_user_joins_their_scope_through_the_real_stack(private_redis, alice):
+    cookie = session_cookie(alice).encode()
 
     async def scenario():
         comm, connected, _ = await _open(cookie)
@@ -42,15 +37,16 @@ def test_signed_in_user_joins_their_scope_through_the_real_stack(private_redis, 
 def test_without_a_session_the_socket_is_refused(private_redis, city):
     async def scenario():
         comm, connected, code = await _open(None)
+        await comm.disconnect()  # the refused consumer still listens on the channel layer until it ends
         return connected, code
 
     assert async_to_sync(scenario)() == (False, 4401)
 
 
-def test_a_district_wall_hears_its_towns_but_not_the_neighbour_district(private_redis, client, alice, charlie):
+def test_a_district_wall_hears_its_towns_but_not_the_neighbour_district(private_redis, alice, charlie):
     town = Region.objects.filter(parent__code="329902000000").first()
     neighbour = Region.objects.filter(parent__code="329903000000").first()
-    alice_cookie = session_cookie(client, alice)
+    alice_cookie = session_cookie(alice).encode()
 
     async def scenario():
         from channels.db import database_sync_to_async

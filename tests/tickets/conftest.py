@@ -7,7 +7,7 @@ from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from command_center.org.models import Department, Role
+from org.models import Department, Role
 from grid.models import GridWorker
 from tests.conftest import make_user
 from tickets import services
@@ -19,9 +19,6 @@ from tickets.models import Category
 def categories(city):
     load_categories()
     return {c.code: c for c in Category.objects.filter(parent__isnull=False)}
-
-
-
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from tickets import services
 from tickets.models import Ticket, TicketEvent, TicketPhoto
 
 from .conftest import inside, jpeg_bytes, photo
+from tests.conftest import current_version
 
 pytestmark = pytest.mark.django_db
 
@@ -135,8 +136,8 @@ def test_citizen_contact_is_masked_for_departments_and_shown_to_dispatchers(cate
     r = api(town_dispatcher).post("/api/tickets/tickets/", payload(grid1), format="json")
     t = Ticket.objects.get(pk=r.json()["id"])
     assert (r.json()["citizen_name"], r.json()["citizen_phone"]) == ("王建国", "13812345678")
-    t = services.ticket_open(ticket=t, by=town_dispatcher)
-    services.ticket_dispatch(ticket=t, by=town_dispatcher, lead=zf)
+    t = services.ticket_open(ticket=t, by=town_dispatcher, version=current_version(t))
+    services.ticket_dispatch(ticket=t, by=town_dispatcher, lead=zf, version=current_version(t))
     seen = api(zf_staff).get(f"/api/tickets/tickets/{t.pk}/").json()
     assert (seen["citizen_name"], seen["citizen_phone"]) == ("王**", "138****5678")
 

@@ -1,9 +1,7 @@
-"""Ticket intake through the whole ASGI application as Uvicorn serves it: session cookie, CSRF, middleware, DRF.
+"""Ticket intake through the whole ASGI application as `make run` serves it: session cookie, CSRF, middleware, DRF.
 
-The HTTP handler (command_center.handlers.SyncChainASGIHandler) runs the synchronous middleware chain and the
-view in one call on the request's thread instead of Django's async chain."""
+HTTP goes through Django's own WSGI handler, mounted in the ASGI router by a2wsgi."""
 
-import asyncio
 import json
 
 import pytest
@@ -12,7 +10,7 @@ from channels.testing import HttpCommunicator
 from django.conf import settings
 
 from command_center.asgi import application
-from command_center.handlers import SyncChainASGIHandler
+from tests.conftest import session_cookie
 from tickets.models import Ticket, TicketEvent
 
 from .test_api import payload
@@ -44,21 +42,19 @@ def _request(method, path, *, cookie="", csrf=True, body=None, key=None):
     return response["status"], json.loads(response["body"] or b"null")
 
 
-def _session(client, user) -> str:
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+def test_http_is_served_by_djangos_wsgi_handler_and_websockets_by_channels():
+    from a2wsgi import WSGIMiddleware
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from command_center.wsgi import application as wsgi_application
+
+    assert isinstance(application.application_mapping["http"], WSGIMiddleware)
+    assert isinstance(wsgi_application, WSGIHandler)
+    assert "websocket" in application.application_mapping
 
 
-def test_http_runs_the_middleware_chain_and_view_synchronously():
-    http = application.application_mapping["http"]
-    assert isinstance(http, SyncChainASGIHandler)
-    assert not asyncio.iscoroutinefunction(http._middleware_chain)
-    # process_view hooks (CSRF) are plain calls too, not a hop each through the event loop
-    assert http._view_middleware and not any(asyncio.iscoroutinefunction(m) for m in http._view_middleware)
-
-
-def test_intake_through_asgi_creates_once_and_a_retry_returns_the_first(client, categories, grid1, town_dispatcher):
-    cookie = _session(client, town_dispatcher)
+def test_intake_through_asgi_creates_once_and_a_retry_returns_the_first(categories, grid1, town_dispatcher):
+    cookie = session_cookie(town_dispatcher)
     status, first = _request("POST", "/api/tickets/tickets/", cookie=cookie, body=payload(grid1), key="asgi-1")
     assert status == 201, first
     assert first["number"] and first["state"] == "new"
@@ -68,8 +64,8 @@ def test_intake_through_asgi_creates_once_and_a_retry_returns_the_first(client, 
     assert TicketEvent.objects.filter(ticket_id=first["id"], action="created").count() == 1
 
 
-def test_intake_through_asgi_refuses_without_csrf_or_session_and_writes_nothing(client, categories, grid1, town_dispatcher):
-    cookie = _session(client, town_dispatcher)
+def test_intake_through_asgi_refuses_without_csrf_or_session_and_writes_nothing(categories, grid1, town_dispatcher):
+    cookie = session_cookie(town_dispatcher)
     before = Ticket.objects.count()
     status, body = _request("POST", "/api/tickets/tickets/", cookie=cookie, csrf=False, body=payload(grid1))
     assert status == 403 and "CSRF" in body["detail"]

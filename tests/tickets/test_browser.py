@@ -20,6 +20,9 @@ def test_department_member_signs_and_replies_with_a_photo_at_phone_width(browser
     page.goto(f"{live_server.url}/dept/")
     row = page.locator(".tk-list a.tk-row", has_text=t.number)
     assert "待签收" in row.inner_text()
+    assert page.locator("header.topbar").bounding_box()["height"] < 60  # the header keeps to one line
+    due = row.locator(".nowrap").first.bounding_box()
+    assert due["height"] < 30  # a deadline does not break inside its date
     screenshot(page, "tickets-dept-inbox-phone")
     row.click()
     page.wait_for_load_state("networkidle")
@@ -34,6 +37,8 @@ def test_department_member_signs_and_replies_with_a_photo_at_phone_width(browser
     shot.write_bytes(jpeg_bytes(size=(800, 600), color=(40, 160, 60)))
     page.fill("#id_reply", "已清理占道摊位，恢复通行。")
     page.set_input_files("#id_photos", str(shot))
+    page.wait_for_selector("#photo-previews img")  # the chosen photo shows before it is sent
+    screenshot(page, "tickets-dept-reply-preview-phone")
     page.locator("#reply-form button[type=submit]").click()
     page.wait_for_load_state("networkidle")
     assert "反馈已提交" in page.locator(".messages").inner_text()

@@ -8,6 +8,7 @@ from django.db import transaction
 from tickets import deadlines, services
 from tickets.deadlines import DeadlineKind
 from tickets.models import Assignment, Light, TicketEvent
+from tests.conftest import current_version
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def test_yellow_red_urge_then_escalation_each_once(dispatched, wangjiang):
     assert t.center_id == wangjiang.parent_id and t.escalation_count == 1 and count(t, "escalated") == 1
     assert a.next_scan_at is None
     # the walls hear it: one outbox row per community and scan batch, each event carrying the marker
-    from command_center.realtime.models import OutboxEvent
+    from realtime.models import OutboxEvent
 
     sent = [e for row in OutboxEvent.objects.filter(topic="ticket.batch") for e in row.data["events"] if e["id"] == t.pk]
     assert [e["action"] for e in sent] == ["light", "urged", "escalated"]
@@ -65,7 +66,7 @@ def test_signing_starts_the_handling_light_afresh(dispatched, zf_staff):
     scan(a.sign_due_at + dt.timedelta(minutes=1))
     a.refresh_from_db()
     assert a.light == Light.RED
-    a = services.ticket_sign(assignment=a, by=zf_staff)
+    a = services.ticket_sign(assignment=a, by=zf_staff, version=current_version(a))
     assert a.next_scan_at is not None and a.urged_at is None
 
 
@@ -122,8 +123,8 @@ def test_a_row_that_raises_is_pushed_back_and_reported_while_the_others_go_on(di
 
 def test_suspended_rows_are_not_scanned(dispatched, town_dispatcher, duty_chief):
     t = dispatched()
-    r = services.ticket_request(ticket=t, by=town_dispatcher, kind="suspend", reason="等待")
-    services.ticket_decide(request=r, by=duty_chief, approve=True)
+    r = services.ticket_request(ticket=t, by=town_dispatcher, kind="suspend", reason="等待", version=current_version(t))
+    services.ticket_decide(request=r, by=duty_chief, approve=True, version=current_version(r))
     a = Assignment.objects.get(ticket=t)
     scan(a.sign_due_at + dt.timedelta(days=5))
     assert count(t, "urged") == 0 and count(t, "escalated") == 0

@@ -5,11 +5,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from command_center.realtime.models import OutboxEvent
+from realtime.models import OutboxEvent
 from tickets import services
 from tickets.models import Assignment, Light, State, Ticket, TicketEvent, TicketPhoto, TicketRequest
 
 from .conftest import inside, photo
+from tests.conftest import current_version
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def test_point_outside_every_grid_lands_in_the_nearest_community(categories, wor
     from django.contrib.gis.geos import Point
 
     t = services.ticket_create(by=worker, source="grid", category=categories["1101"], title="城外垃圾", description="",
-                               location=Point(119.9, 31.81, srid=4326))
+                               location=Point(119.97, 31.81, srid=4326))  # beyond the city edge, within its margin
     assert t.grid is None and t.community.level == 4
     assert "最近的社区" in t.placement_note or "nearest community" in t.placement_note
 
@@ -62,10 +63,10 @@ def test_verification_falls_to_the_dispatcher_when_the_grid_has_no_worker(catego
     empty = Grid.objects.filter(community__parent=wangjiang).exclude(pk__in=GridWorker.objects.values("grid")).order_by("code").first()
     t = services.ticket_create(by=town_dispatcher, source="inspection", category=categories["1101"], title="巡查发现垃圾",
                                description="", location=inside(empty))
-    t = services.ticket_open(ticket=t, by=town_dispatcher)
-    t = services.ticket_dispatch(ticket=t, by=town_dispatcher, lead=zf)
-    a = services.ticket_sign(assignment=t.assignments.get(), by=zf_staff)
-    services.ticket_reply(assignment=a, by=zf_staff, reply="已清理")
+    t = services.ticket_open(ticket=t, by=town_dispatcher, version=current_version(t))
+    t = services.ticket_dispatch(ticket=t, by=town_dispatcher, lead=zf, version=current_version(t))
+    a = services.ticket_sign(assignment=t.assignments.get(), by=zf_staff, version=current_version(t.assignments.get()))
+    services.ticket_reply(assignment=a, by=zf_staff, reply="已清理", version=current_version(a))
     t.refresh_from_db()
     assert t.state == State.VERIFYING
     assert t.verifier.role == "dispatcher" and t.verifier.region_id == wangjiang.pk
@@ -73,15 +74,15 @@ def test_verification_falls_to_the_dispatcher_when_the_grid_has_no_worker(catego
 
 def test_failed_verification_sends_it_back_as_rework(dispatched, zf_staff, worker):
     t = dispatched()
-    a = services.ticket_sign(assignment=t.assignments.get(), by=zf_staff)
-    services.ticket_reply(assignment=a, by=zf_staff, reply="已处理")
+    a = services.ticket_sign(assignment=t.assignments.get(), by=zf_staff, version=current_version(t.assignments.get()))
+    services.ticket_reply(assignment=a, by=zf_staff, reply="已处理", version=current_version(a))
     t.refresh_from_db()
     with pytest.raises(ValidationError):
         services.ticket_verify(ticket=t, by=worker, passed=False, note="", version=t.version)
     t = services.ticket_verify(ticket=t, by=worker, passed=False, note="摊位仍在", version=t.version)
     a.refresh_from_db()
     assert (t.state, t.rework_count, a.state) == (State.HANDLING, 1, "signed")
-    services.ticket_reply(assignment=a, by=zf_staff, reply="再次清理")
+    services.ticket_reply(assignment=a, by=zf_staff, reply="再次清理", version=current_version(a))
     t.refresh_from_db()
     t = services.ticket_verify(ticket=t, by=worker, passed=True, version=t.version)
     assert t.state == State.CLOSED
@@ -93,30 +94,30 @@ def test_only_the_verifier_grid_worker_may_verify(dispatched, zf_staff, chunhui)
 
     other = make_user("gw_other", "gridworker", region=chunhui)
     t = dispatched()
-    a = services.ticket_sign(assignment=t.assignments.get(), by=zf_staff)
-    services.ticket_reply(assignment=a, by=zf_staff, reply="ok")
+    a = services.ticket_sign(assignment=t.assignments.get(), by=zf_staff, version=current_version(t.assignments.get()))
+    services.ticket_reply(assignment=a, by=zf_staff, reply="ok", version=current_version(a))
     t.refresh_from_db()
     with pytest.raises(PermissionDenied):
         services.ticket_verify(ticket=t, by=other, passed=True, version=t.version)
 
 
 def test_whistle_lead_and_assisting_phase_ends_when_all_answered_or_released(dispatched, zf_staff, sq, sq_staff, town_dispatcher):
-    from command_center.org.models import Department
+    from org.models import Department
 
     third = Department.objects.get(code="329900-CG")
     t = dispatched(assisting=[sq, third])
     lead = t.assignments.get(role="lead")
     assist = t.assignments.get(department=sq)
     other = t.assignments.get(department=third)
-    services.ticket_sign(assignment=lead, by=zf_staff)
-    services.ticket_sign(assignment=assist, by=sq_staff)
-    services.ticket_reply(assignment=lead, by=zf_staff, reply="主办完成")
+    services.ticket_sign(assignment=lead, by=zf_staff, version=current_version(lead))
+    services.ticket_sign(assignment=assist, by=sq_staff, version=current_version(assist))
+    services.ticket_reply(assignment=lead, by=zf_staff, reply="主办完成", version=current_version(lead))
     t.refresh_from_db()
     assert t.state == State.HANDLING  # assisting shares still open
-    services.ticket_reply(assignment=assist, by=sq_staff, reply="协办完成")
+    services.ticket_reply(assignment=assist, by=sq_staff, reply="协办完成", version=current_version(assist))
     t.refresh_from_db()
     assert t.state == State.HANDLING
-    services.ticket_release(assignment=other, by=town_dispatcher, note="无需协办")
+    services.ticket_release(assignment=other, by=town_dispatcher, note="无需协办", version=current_version(other))
     t.refresh_from_db()
     assert t.state == State.VERIFYING
 
@@ -124,30 +125,30 @@ def test_whistle_lead_and_assisting_phase_ends_when_all_answered_or_released(dis
 def test_department_cannot_sign_another_departments_share(dispatched, sq_staff):
     t = dispatched()
     with pytest.raises(PermissionDenied):
-        services.ticket_sign(assignment=t.assignments.get(), by=sq_staff)
+        services.ticket_sign(assignment=t.assignments.get(), by=sq_staff, version=current_version(t.assignments.get()))
     assert t.assignments.get().state == "dispatched"
 
 
 def test_cancel_a_new_case_needs_a_reason_and_a_center_role(new_ticket, town_dispatcher, zf_staff):
     t = new_ticket()
     with pytest.raises(ValidationError):
-        services.ticket_cancel(ticket=t, by=town_dispatcher, reason=" ")
+        services.ticket_cancel(ticket=t, by=town_dispatcher, reason=" ", version=current_version(t))
     with pytest.raises(PermissionDenied):
-        services.ticket_cancel(ticket=t, by=zf_staff, reason="不是问题")
-    t = services.ticket_cancel(ticket=t, by=town_dispatcher, reason="重复来电")
+        services.ticket_cancel(ticket=t, by=zf_staff, reason="不是问题", version=current_version(t))
+    t = services.ticket_cancel(ticket=t, by=town_dispatcher, reason="重复来电", version=current_version(t))
     assert t.state == State.CANCELLED
     with pytest.raises(services.TransitionRefused):
-        services.ticket_open(ticket=t, by=town_dispatcher)
+        services.ticket_open(ticket=t, by=town_dispatcher, version=current_version(t))
 
 
 def test_return_goes_back_to_the_dispatcher_after_approval(dispatched, zf_staff, town_dispatcher):
     t = dispatched()
     a = t.assignments.get()
-    r = services.ticket_request(ticket=t, by=zf_staff, kind="return", reason="不属于本部门职责", assignment=a)
+    r = services.ticket_request(ticket=t, by=zf_staff, kind="return", reason="不属于本部门职责", assignment=a, version=current_version(t))
     assert r.decision == "pending" and Ticket.objects.get(pk=t.pk).state == State.DISPATCHED
     with pytest.raises(services.TransitionRefused):
-        services.ticket_request(ticket=t, by=zf_staff, kind="return", reason="再次", assignment=a)
-    services.ticket_decide(request=r, by=town_dispatcher, approve=True)
+        services.ticket_request(ticket=t, by=zf_staff, kind="return", reason="再次", assignment=a, version=current_version(t))
+    services.ticket_decide(request=r, by=town_dispatcher, approve=True, version=current_version(r))
     t.refresh_from_db()
     a.refresh_from_db()
     assert (t.state, a.state, a.return_reason, a.next_scan_at) == (State.OPEN, "returned", "不属于本部门职责", None)
@@ -156,12 +157,12 @@ def test_return_goes_back_to_the_dispatcher_after_approval(dispatched, zf_staff,
 
 def test_extension_needs_the_duty_chief(dispatched, zf_staff, town_dispatcher, duty_chief):
     t = dispatched()
-    a = services.ticket_sign(assignment=t.assignments.get(), by=zf_staff)
+    a = services.ticket_sign(assignment=t.assignments.get(), by=zf_staff, version=current_version(t.assignments.get()))
     before = a.handle_due_at
-    r = services.ticket_request(ticket=t, by=zf_staff, kind="extension", reason="需采购配件", assignment=a, extra_days=2)
+    r = services.ticket_request(ticket=t, by=zf_staff, kind="extension", reason="需采购配件", assignment=a, extra_days=2, version=current_version(t))
     with pytest.raises(PermissionDenied):
-        services.ticket_decide(request=r, by=town_dispatcher, approve=True)
-    services.ticket_decide(request=r, by=duty_chief, approve=True)
+        services.ticket_decide(request=r, by=town_dispatcher, approve=True, version=current_version(r))
+    services.ticket_decide(request=r, by=duty_chief, approve=True, version=current_version(r))
     a.refresh_from_db()
     t.refresh_from_db()
     assert a.handle_due_at > before and t.due_at == a.handle_due_at
@@ -175,8 +176,8 @@ def test_suspension_pauses_the_clock_and_resume_moves_deadlines(dispatched, town
 
     t = dispatched()
     a = t.assignments.get()
-    r = services.ticket_request(ticket=t, by=town_dispatcher, kind="suspend", reason="等待产权单位确认")
-    services.ticket_decide(request=r, by=duty_chief, approve=True)
+    r = services.ticket_request(ticket=t, by=town_dispatcher, kind="suspend", reason="等待产权单位确认", version=current_version(t))
+    services.ticket_decide(request=r, by=duty_chief, approve=True, version=current_version(r))
     t.refresh_from_db()
     a.refresh_from_db()
     assert t.state == State.SUSPENDED and a.paused_at and a.next_scan_at is None
@@ -192,16 +193,16 @@ def test_suspension_pauses_the_clock_and_resume_moves_deadlines(dispatched, town
 
 def test_void_an_open_ticket_through_an_approved_cancellation(dispatched, town_dispatcher, town_dispatcher2):
     t = dispatched()
-    r = services.ticket_request(ticket=t, by=town_dispatcher, kind="cancel", reason="重复立案")
-    services.ticket_decide(request=r, by=town_dispatcher2, approve=True)
+    r = services.ticket_request(ticket=t, by=town_dispatcher, kind="cancel", reason="重复立案", version=current_version(t))
+    services.ticket_decide(request=r, by=town_dispatcher2, approve=True, version=current_version(r))
     t.refresh_from_db()
     assert t.state == State.CANCELLED and t.assignments.get().state == "cancelled"
 
 
 def test_rejected_request_changes_nothing_but_the_record(dispatched, zf_staff, town_dispatcher):
     t = dispatched()
-    r = services.ticket_request(ticket=t, by=zf_staff, kind="return", reason="不归我们", assignment=t.assignments.get())
-    services.ticket_decide(request=r, by=town_dispatcher, approve=False, note="属于执法队职责")
+    r = services.ticket_request(ticket=t, by=zf_staff, kind="return", reason="不归我们", assignment=t.assignments.get(), version=current_version(t))
+    services.ticket_decide(request=r, by=town_dispatcher, approve=False, note="属于执法队职责", version=current_version(r))
     t.refresh_from_db()
     assert t.state == State.DISPATCHED and actions(t)[-1] == "return_rejected"
 
@@ -218,8 +219,8 @@ def test_manual_urge_and_escalation_to_the_district_center(dispatched, town_disp
 def test_merge_as_duplicate(new_ticket, town_dispatcher):
     first, second = new_ticket(), new_ticket()
     with pytest.raises(ValidationError):
-        services.ticket_merge(ticket=first, into=first, by=town_dispatcher)
-    second = services.ticket_merge(ticket=second, into=first, by=town_dispatcher, note="同一摊位")
+        services.ticket_merge(ticket=first, into=first, by=town_dispatcher, version=current_version(first))
+    second = services.ticket_merge(ticket=second, into=first, by=town_dispatcher, note="同一摊位", version=current_version(second))
     assert second.state == State.MERGED and second.duplicate_of == first
 
 
@@ -235,8 +236,8 @@ def test_self_resolve_closes_at_grid_level_with_an_after_photo(new_ticket, worke
 
 def test_reopen_after_an_unsatisfied_citizen(dispatched, zf_staff, worker, town_dispatcher):
     t = dispatched()
-    a = services.ticket_sign(assignment=t.assignments.get(), by=zf_staff)
-    services.ticket_reply(assignment=a, by=zf_staff, reply="ok")
+    a = services.ticket_sign(assignment=t.assignments.get(), by=zf_staff, version=current_version(t.assignments.get()))
+    services.ticket_reply(assignment=a, by=zf_staff, reply="ok", version=current_version(a))
     t.refresh_from_db()
     t = services.ticket_verify(ticket=t, by=worker, passed=True, version=t.version)
     t = services.ticket_reopen(ticket=t, by=town_dispatcher, note="市民回访不满意：摊贩又回来了", version=t.version)
@@ -286,7 +287,7 @@ def test_another_caller_is_added_to_an_open_ticket_and_refused_on_a_closed_one(n
     assert actions(t)[-1] == "caller_added" and t.caller_count == 2
     with pytest.raises(PermissionDenied):
         services.ticket_add_caller(ticket=t, by=worker, note="x")
-    services.ticket_cancel(ticket=t, by=town_dispatcher, reason="重复")
+    services.ticket_cancel(ticket=t, by=town_dispatcher, reason="重复", version=current_version(t))
     with pytest.raises(services.TransitionRefused):
         services.ticket_add_caller(ticket=t, by=agent, note="再次来电")
 

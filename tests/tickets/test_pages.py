@@ -3,6 +3,7 @@
 import pytest
 
 from tickets import services
+from tests.conftest import current_version
 
 pytestmark = pytest.mark.django_db
 
@@ -10,10 +11,10 @@ pytestmark = pytest.mark.django_db
 def test_console_tabs(client, new_ticket, dispatched, town_dispatcher, zf_staff, worker, charlie):
     fresh = new_ticket()
     escalated = dispatched()
-    escalated = services.ticket_escalate(ticket=escalated, by=town_dispatcher, note="难协调")
+    escalated = services.ticket_escalate(ticket=escalated, by=town_dispatcher, note="难协调", version=current_version(escalated))
     late = dispatched()
-    a = services.ticket_sign(assignment=late.assignments.get(), by=zf_staff)
-    services.ticket_request(ticket=late, by=zf_staff, kind="extension", reason="缺配件", assignment=a, extra_days=2)
+    a = services.ticket_sign(assignment=late.assignments.get(), by=zf_staff, version=current_version(late.assignments.get()))
+    services.ticket_request(ticket=late, by=zf_staff, kind="extension", reason="缺配件", assignment=a, extra_days=2, version=current_version(late))
     client.force_login(town_dispatcher)
     assert fresh.number in client.get("/console/").content.decode()
     assert late.number in client.get("/console/?tab=active").content.decode()
@@ -40,7 +41,7 @@ def test_dept_inbox_filters_and_stale_form_shows_a_message(client, dispatched, z
     t = dispatched()
     other = dispatched()
     a = t.assignments.get()
-    services.ticket_sign(assignment=a, by=zf_staff)
+    services.ticket_sign(assignment=a, by=zf_staff, version=current_version(a))
     client.force_login(zf_staff)
     signed = client.get("/dept/?state=signed").content.decode()
     assert t.number in signed and other.number not in signed
