@@ -36,15 +36,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# BENCH_SERVER=gunicorn (default, what production runs) or uvicorn (what `make run` runs)
+SERVER = os.environ.get("BENCH_SERVER", "gunicorn")
+
+
 def start_servers(n: int, *, log_name: str | None = None) -> list[tuple[subprocess.Popen, int]]:
-    """`n` Uvicorn processes (the Procfile's server, each with its connection pool) on free ports, started
-    and listening; returns (process, port) pairs."""
-    env = {**os.environ, "DEBUG": "false", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "command_center.settings.dev"}
+    """`n` HTTP server processes (each with its connection pool) on free ports, started and listening;
+    returns (process, port) pairs."""
+    env = {**os.environ, "DJANGO_DEBUG": "false", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "command_center.settings.dev"}
     servers = []
     for index in range(n):
         port = free_port()
-        command = [str(ROOT / ".venv/bin/uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                   "--no-access-log", "command_center.asgi:application"]
+        if SERVER == "uvicorn":  # `make run`: the WSGI application inside uvicorn through a2wsgi
+            command = [str(ROOT / ".venv/bin/uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                       "--no-access-log", "command_center.asgi:application"]
+        else:  # production: gunicorn's threaded workers, one process each
+            command = [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
+                       "--workers", "1", "--threads", str(settings.HTTP_THREADS), "--log-level", "warning",
+                       "command_center.wsgi:application"]
         stderr = subprocess.DEVNULL
         if log_name:
             (ROOT / "var").mkdir(exist_ok=True)
@@ -88,13 +97,33 @@ def _postgres_pids() -> list[int]:
     return pids
 
 
+def _with_children(pids: list[int]) -> list[int]:
+    """The processes and all their descendants (gunicorn's workers are children of its master)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    found, frontier = set(pids), list(pids)
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in found:
+                found.add(pid)
+                frontier.append(pid)
+    return sorted(found)
+
+
 class CPUMeter:
     """CPU spent by the servers, by PostgreSQL (every backend) and by this process while a block runs.
 
     `per(n)` divides by the requests made: what one request costs the machine, whatever its speed."""
 
     def __init__(self, servers):
-        self.server_pids = [proc.pid for proc, _ in servers]
+        self.server_pids = _with_children([proc.pid for proc, _ in servers])
 
     def _sample(self):
         return (sum(_cpu_seconds(p) for p in self.server_pids), sum(_cpu_seconds(p) for p in _postgres_pids()),

@@ -30,7 +30,7 @@ import orjson  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from command_center.org.models import Department, Region, Role, User  # noqa: E402
+from org.models import Department, Region, Role, User  # noqa: E402
 from datahub import services  # noqa: E402
 from datahub.models import DataResource, ExchangeBatch, ExchangeDaily  # noqa: E402
 
@@ -97,7 +97,7 @@ def clean_up(resource, token, extra=None) -> None:
 
 def main():
     if not Region.objects.filter(code="329900000000").exists():
-        call_command("load_demo_city", quiet=True)
+        call_command("load_demo_city", quiet=True, history_days=0)
     resource = DataResource.objects.get(code="JT-HAZMAT-GPS")
     jt = Department.objects.get(code="329900-JT")
     officer, _ = User.objects.get_or_create(username="bench_jt", defaults={"role": Role.DATA_OFFICER, "department": jt})

@@ -25,8 +25,8 @@ from django.contrib.gis.geos import Point  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from command_center.org import demo_city as dc  # noqa: E402
-from command_center.org.management.commands.load_demo_city import Command as LoadDemoCity  # noqa: E402
+from org import demo_city as dc  # noqa: E402
+from org.management.commands.load_demo_city import Command as LoadDemoCity  # noqa: E402
 from grid.models import Grid  # noqa: E402
 from grid.selectors import grid_at, grid_ids_for_points  # noqa: E402
 

@@ -41,7 +41,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from command_center.org.models import Region, Role, User  # noqa: E402
+from org.models import Region, Role, User  # noqa: E402
 from grid.models import Grid  # noqa: E402
 from hotline import selectors  # noqa: E402
 from tickets.models import Category, Ticket  # noqa: E402
@@ -68,10 +68,9 @@ PHRASES = {
 }
 
 
-
 def ensure_city():
     if not Region.objects.filter(code="329900000000").exists():
-        call_command("load_demo_city", quiet=True)
+        call_command("load_demo_city", quiet=True, history_days=0)
 
 
 BUILD_SQL = """

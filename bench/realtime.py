@@ -19,16 +19,16 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
 
-from command_center.org.models import Region  # noqa: E402
-from command_center.realtime import services  # noqa: E402
-from command_center.realtime.models import OutboxEvent  # noqa: E402
+from org.models import Region  # noqa: E402
+from realtime import services  # noqa: E402
+from realtime.models import OutboxEvent  # noqa: E402
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "5000"))
 
 
 def main():
     if not Region.objects.filter(code="329900000000").exists():
-        call_command("load_demo_city", quiet=True)
+        call_command("load_demo_city", quiet=True, history_days=0)
     community = Region.objects.filter(level=Region.Level.COMMUNITY).order_by("code").first()
     services.relay_pending(batch=1_000_000)  # start from an empty queue
     start = time.perf_counter()

@@ -36,7 +36,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from command_center.org.models import Department, Region, Role, User  # noqa: E402
+from org.models import Department, Region, Role, User  # noqa: E402
 from grid.models import Grid  # noqa: E402
 from tickets import deadlines  # noqa: E402
 from tickets.models import Assignment, Category, Ticket  # noqa: E402
@@ -53,7 +53,7 @@ ESCALATE = 5000
 
 def ensure_city():
     if not Region.objects.filter(code="329900000000").exists():
-        call_command("load_demo_city", quiet=True)
+        call_command("load_demo_city", quiet=True, history_days=0)
     if not Category.objects.filter(parent__isnull=False).exists():
         from tickets.demo import load_categories
 

@@ -35,8 +35,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from command_center.dashboard import rollup  # noqa: E402
-from command_center.org.models import Region, Role, User  # noqa: E402
+from dashboard import rollup  # noqa: E402
+from org.models import Region, Role, User  # noqa: E402
 from grid.models import Grid  # noqa: E402
 from tickets import services  # noqa: E402
 from tickets.models import Category, Ticket  # noqa: E402
@@ -143,7 +143,7 @@ WHERE t.number LIKE 'W%%' AND a.state <> 'returned' AND a.ticket_id %% 37 = 0 AN
 
 def ensure_city():
     if not Region.objects.filter(code="329900000000").exists():
-        call_command("load_demo_city", quiet=True)
+        call_command("load_demo_city", quiet=True, history_days=0)
     if not Category.objects.filter(parent__isnull=False).exists():
         from tickets.demo import load_categories
 
