@@ -148,7 +148,7 @@ class CPUMeter:
 
 
 def machine() -> dict:
-    """How fast this machine runs Python, so figures from different machines can be compared: the best of five
+    """How fast the machine runs Python, so figures from different machines can be compared: the best of five
     runs of a fixed pure-Python loop (well under 1 µs on a current desktop core), and the cores there are."""
     loop = min(timeit.repeat("sum(range(100))", number=100_000, repeat=5)) / 100_000
     return {"cores": os.cpu_count(), "python_loop_us": round(loop * 1e6, 2)}
