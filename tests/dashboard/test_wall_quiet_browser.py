@@ -41,14 +41,14 @@ def test_a_quiet_wall_keeps_its_socket_and_reloads_only_after_a_gap_or_a_reconne
 
     # an event arrives in order: applied as a delta, no reload
     api_create(server, loop.dispatcher, title="安静之后的工单", point=inside(loop.grids[1]))
-    feed_shows(page, "安静之后的工单", timeout=3)
+    feed_shows(page, "安静之后的工单", timeout=10)
     assert len(snapshots) == 1
 
     # a real gap (an event the wall never got): one reload
     GroupSequence.objects.filter(group="region-329902000000").update(last_seq=F("last_seq") + 1)
     api_create(server, loop.dispatcher, title="跳号之后的工单", point=inside(loop.grids[2]))
-    wait_until(page, "window.wallDebug.snapshots === 2", timeout=5)
-    feed_shows(page, "跳号之后的工单", timeout=3)
+    wait_until(page, "window.wallDebug.snapshots === 2", timeout=10)
+    feed_shows(page, "跳号之后的工单", timeout=10)
 
     # a reconnect: one reload
     page.evaluate("window.wallDebug.cut()")

@@ -51,6 +51,8 @@ def stack(alice):
             "DJANGO_SETTINGS_MODULE": "command_center.settings.test",
             "DATABASE_URL": pg.url("cc"),
             "DB_POOL_MAX": "16",
+            # a request that waited for the pool instead of answering at once would take this long (see QUICK)
+            "DB_POOL_TIMEOUT": "30",
         }
         process, url = start_uvicorn("command_center.asgi:application", port=port, env=env)
         yield pg, url, session
@@ -58,6 +60,11 @@ def stack(alice):
         if process is not None:
             stop(process)
         pg.destroy()
+
+
+# A quick answer comes well within this; a request that waited for the pool or the network would not (30 s).
+# The margin is for a loaded machine: speed itself is bench/faults.py's figure.
+QUICK = 5.0
 
 
 def warm(url, auth, n=12):
@@ -72,16 +79,16 @@ def test_a_database_outage_is_a_quick_503_and_the_first_request_after_it_succeed
     warm(url, auth)
     pg.stop("fast")
 
-    # during the outage: every answer within a second
+    # during the outage: every answer at once
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         during = list(pool.map(lambda _: get(f"{url}/api/org/me/", auth=auth), range(24)))
     assert {status for status, *_ in during} == {503}
-    assert max(seconds for _, _, seconds, _ in during) < 1.0, [round(r[2], 2) for r in during]
+    assert max(seconds for _, _, seconds, _ in during) < QUICK, [round(r[2], 2) for r in during]
     body = json.loads(during[0][1])
     assert list(body) == ["detail"] and "数据库" in body["detail"]  # the API's one error shape (org.errors)
 
     status, page, seconds, kind = get(f"{url}/login/")
-    assert (status, kind.split(";")[0]) == (503, "text/html") and seconds < 1.0
+    assert (status, kind.split(";")[0]) == (503, "text/html") and seconds < QUICK
     assert "数据库暂时无法访问" in page and "Traceback" not in page
     status, text, seconds, kind = get(f"{url}/m/api/locate")  # the phone's API answers as an API does
     assert (status, kind.split(";")[0]) == (503, "application/json") and "数据库" in json.loads(text)["detail"]
@@ -89,7 +96,7 @@ def test_a_database_outage_is_a_quick_503_and_the_first_request_after_it_succeed
     for _ in range(3):
         status, text, seconds, _ = get(f"{url}/healthz")
         health = json.loads(text)
-        assert status == 503 and seconds < 1.0 and "database" in health["down"], (seconds, health)
+        assert status == 503 and seconds < QUICK and "database" in health["down"], (seconds, health)
 
     pg.start()
     first = get(f"{url}/api/org/me/", auth=auth)
@@ -97,7 +104,7 @@ def test_a_database_outage_is_a_quick_503_and_the_first_request_after_it_succeed
     after = [get(f"{url}/api/org/me/", auth=auth)[0] for _ in range(20)]
     assert after == [200] * 20
     status, text, seconds, _ = get(f"{url}/healthz")
-    assert json.loads(text)["checks"]["database"]["ok"] and seconds < 1.0
+    assert json.loads(text)["checks"]["database"]["ok"] and seconds < QUICK
 
 
 def test_after_a_restart_nobody_was_looking_at_the_first_request_succeeds(stack):
@@ -110,4 +117,4 @@ def test_after_a_restart_nobody_was_looking_at_the_first_request_succeeds(stack)
         results = list(pool.map(lambda _: get(f"{url}/api/org/me/", auth=auth), range(24)))
     assert [r[0] for r in results] == [200] * 24
     status, text, seconds, _ = get(f"{url}/healthz")
-    assert json.loads(text)["checks"]["database"]["ok"] and seconds < 1.0
+    assert json.loads(text)["checks"]["database"]["ok"] and seconds < QUICK

@@ -260,7 +260,9 @@ def test_a_scan_that_overlaps_a_running_scan_of_its_kind_returns_at_once_and_doe
         go_on.set()
         slow.join(60)
     assert "error" not in slow_outcome, slow_outcome.get("error")
-    assert second.handled == 0 and took < 1.0  # it neither waited nor took the slow scan's rows
+    # it took none of the slow scan's rows, and did not wait for them: waiting would last until go_on (30 s)
+    # or the scan's lock timeout (deadlines.SCAN_LOCK_TIMEOUT, 5 s)
+    assert second.handled == 0 and took < 4.0
     assert slow_outcome["value"].handled == 12
     assert_exactly_once(tickets, wangjiang)
 
@@ -298,7 +300,7 @@ def _escalation_held_open(monkeypatch, waiter):
         event = real_record(t, **kwargs)
         if kwargs.get("action") == "escalated":
             uncommitted.set()
-            waiter["blocked"] = wait_until_waiting_for_a_lock(waiter["pid"](), timeout=5)
+            waiter["blocked"] = wait_until_waiting_for_a_lock(waiter["pid"](), timeout=20)
         return event
 
     monkeypatch.setattr(center, "_record", record)
