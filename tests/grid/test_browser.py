@@ -74,6 +74,37 @@ def test_report_with_a_photo_lands_in_the_right_grid(browser, live_server, no_ti
     context.close()
 
 
+# While a photo is resized the page may add controls to the form (the category suggestions arrive as buttons);
+# this one adds a button before the photo input at that moment, once.
+ADD_A_CONTROL_WHILE_RESIZING = """() => {
+  const real = window.createImageBitmap;
+  window.createImageBitmap = async (...args) => {
+    const bitmap = await real(...args);
+    window.createImageBitmap = real;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "建议";
+    document.getElementById("photos").form.prepend(button);
+    return bitmap;
+  };
+}"""
+
+
+def test_a_control_added_to_the_form_while_a_photo_is_resized_does_not_send_the_photo_twice(
+        browser, live_server, no_tiles, worker, grid2, category, tmp_path):
+    from tickets.models import Ticket
+
+    context, page = _phone(browser, live_server, inside(grid2, 0.5, 0.5))
+    browser_login(page, live_server.url, "gw_bob")
+    page.goto("/m/report/")
+    _fill_report(page, _camera_photo(tmp_path), "路边垃圾桶满溢")
+    page.evaluate(ADD_A_CONTROL_WHILE_RESIZING)
+    page.click("button:has-text('提交上报')")
+    page.wait_for_url("**/m/reports/")
+    assert Ticket.objects.get(reporter=worker).photos.count() == 1
+    context.close()
+
+
 def test_offline_report_is_kept_and_sent_exactly_once(browser, live_server, no_tiles, worker, grid2, category, tmp_path):
     from tickets.models import Ticket
 

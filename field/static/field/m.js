@@ -186,7 +186,9 @@
   async function collect(form, submitter) {
     const fields = [];
     const files = [];
-    for (const el of form.elements) {
+    // a copy: form.elements is live, and the page may add controls (the category suggestions) while a photo
+    // is resized below; walking the live list would then visit the photo input again and send its photos twice
+    for (const el of Array.from(form.elements)) {
       if (!el.name || el.disabled) continue;
       if (el.type === "file") {
         let n = 0;
