@@ -4,6 +4,7 @@ as the `postgres` system user when the tests run as root."""
 
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
@@ -15,7 +16,8 @@ PORTS = range(18150, 18200)
 
 
 def free_port(ports=PORTS) -> int:
-    for port in ports:
+    # in random order: two suites on one machine would otherwise both find the same first free port
+    for port in random.sample(ports, len(ports)):
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
