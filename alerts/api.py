@@ -142,7 +142,7 @@ class VideoEventView(APIView):
         serializer = s.VideoEventSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        key = (request.headers.get("Idempotency-Key") or "").strip()[:100] or None
+        key = (request.headers.get("Idempotency-Key") or "").strip() or None  # its form: InputGuardMiddleware
         try:
             alert, created = services.video_event_receive(
                 camera_code=data["camera"], event_type=data["event_type"], occurred_at=data["occurred_at"],

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from org import inputs, permissions
+from org.schema import idempotency_key_parameter
 
 from . import bodies, selectors, services
 from .authentication import DepartmentTokenAuthentication, TokenPrincipal
@@ -149,7 +150,7 @@ class BatchPush(APIView):
 
     @extend_schema(
         request={"application/x-ndjson": OpenApiTypes.STR, "text/csv": OpenApiTypes.STR, "application/json": OpenApiTypes.ANY},
-        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)],
+        parameters=[idempotency_key_parameter("The sender's key for this batch: a retry with it stores nothing twice.", required=True)],
         responses={201: BatchSerializer, 200: BatchSerializer,
                    422: OpenApiResponse(description="the Idempotency-Key was used before with a different body")},
     )

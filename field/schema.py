@@ -12,12 +12,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from org.schema import ErrorSerializer
+from org.schema import ErrorSerializer, idempotency_key_parameter
 
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, pattern=r"^[A-Za-z0-9_-]{8,64}$",
-    description="Made by the phone; a retry with the same key gets the first answer back and changes nothing.",
-)
+IDEMPOTENCY_KEY = idempotency_key_parameter(
+    "Made by the phone; a retry with the same key gets the first answer back and changes nothing.")
 
 
 FLAG = [("0", "no"), ("1", "yes")]

@@ -10,8 +10,11 @@
 
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular import openapi
-from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+
+from . import inputs
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 ERROR_DESCRIPTIONS = {
@@ -23,6 +26,12 @@ ERROR_DESCRIPTIONS = {
     409: "Conflict: a stale version, or a step the record's state does not allow; nothing was changed.",
     422: "The Idempotency-Key was used before for a different request; nothing was changed.",
 }
+
+
+def idempotency_key_parameter(description: str, *, required: bool = False) -> OpenApiParameter:
+    """The Idempotency-Key header, with the form InputGuardMiddleware accepts (org.inputs.IDEMPOTENCY_KEY)."""
+    return OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=required,
+                            pattern=inputs.IDEMPOTENCY_KEY.pattern, description=description)
 
 
 @extend_schema_field({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]})

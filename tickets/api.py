@@ -1,8 +1,7 @@
 """DRF endpoints: intake with Idempotency-Key, one POST per transition (each with the version acted on)."""
 
 from django.contrib.gis.geos import Point
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -11,6 +10,7 @@ from rest_framework.response import Response
 from org.api import ID_PATTERN, ActionPermission, ScopedQuerysetMixin
 from org.models import Department
 from org.permissions import get_visible_or_404
+from org.schema import idempotency_key_parameter
 
 from . import selectors, services
 from . import serializers as s
@@ -45,10 +45,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["kind", "parent"]
 
 
-IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
-    description="A retry with the same key returns the first result (200) and creates nothing.",
-)
+IDEMPOTENCY = idempotency_key_parameter("A retry with the same key returns the first result (200) and creates nothing.")
 
 
 @extend_schema_view(
