@@ -33,7 +33,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from org.database import is_transient
+from org.database import is_transient, retry_transient
 
 logger = logging.getLogger(__name__)
 
@@ -144,9 +144,10 @@ def _fresh(kind: DeadlineKind, pk, now: dt.datetime):
     return _locked(kind, _due(kind, now).filter(pk=pk), skip_locked=False).first()
 
 
+@retry_transient(attempts=BATCH_ATTEMPTS)
 def _run_batch(kind: DeadlineKind, now: dt.datetime) -> tuple[ScanResult, bool] | None:
-    """One batch in one transaction. Returns its result and whether more rows may be due; None when another
-    scanner of the kind is running."""
+    """One batch in one transaction (run again after a deadlock, serialization failure or lock timeout). Returns
+    its result and whether more rows may be due; None when another scanner of the kind is running."""
     part = ScanResult()
     with transaction.atomic():
         if not _take_kind_lock(kind):
@@ -190,15 +191,7 @@ def scan_kind(
         deadline = time.monotonic() + budget
     result = ScanResult()
     for _ in range(max_batches):
-        for attempt in range(1, BATCH_ATTEMPTS + 1):
-            try:
-                outcome = _run_batch(kind, now)
-                break
-            except DatabaseError as exc:
-                if not is_transient(exc) or attempt == BATCH_ATTEMPTS:
-                    raise
-                logger.warning("deadline %s batch rolled back (%s); running it again", kind.name, exc)
-                time.sleep(0.05 * attempt)
+        outcome = _run_batch(kind, now)
         if outcome is None:
             result.busy.append(kind.name)
             break

@@ -369,6 +369,30 @@ def test_two_escalations_of_one_version_are_a_200_and_a_409_with_the_current_sta
     assert t.escalation_count == 1
 
 
+def test_a_deadlock_that_still_happens_in_a_scan_runs_its_batch_again(dispatched, sq, wangjiang, monkeypatch):
+    """A row's handler hit by a deadlock rolls the whole batch back; the batch runs again and nothing is lost
+    or doubled (deadlines.BATCH_ATTEMPTS)."""
+    import psycopg
+    from django.db import OperationalError
+
+    tickets, far = make_two_share_tickets(dispatched, sq, 3)
+    real = real_kind()
+    attempts = []
+
+    def handle(row, now):
+        attempts.append(row.pk)
+        if len(attempts) == 1:
+            raise OperationalError("deadlock detected") from psycopg.errors.DeadlockDetected("deadlock detected")
+        real.handle(row, now)
+
+    kind = kind_over(tickets, name="test.deadlock", handle_batch=None, handle=handle)
+    monkeypatch.setitem(deadlines._KINDS, kind.name, kind)
+    result = deadlines.scan_kind(kind, now=far)
+    assert result.failed == [] and result.handled == 6
+    assert len(attempts) == 7  # the first row twice: once rolled back, once for good
+    assert_exactly_once(tickets, wangjiang)
+
+
 def test_a_deadlock_that_still_happens_in_a_persons_step_is_retried(dispatched, town_dispatcher, monkeypatch):
     """Deadlocks and serialization failures are retried a few times (a fresh transaction each time), never a 500."""
     from django.db import OperationalError
