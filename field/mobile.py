@@ -16,14 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from org import inputs
+from org.errors import error_response
 from org.exceptions import Conflict
 from org.permissions import can
 
 from grid.models import MobileSubmission
-
-
-def error(message, status: int) -> JsonResponse:
-    return JsonResponse({"detail": message}, status=status, json_dumps_params={"ensure_ascii": False})
 
 
 def mobile_endpoint(kind: str):
@@ -34,9 +31,9 @@ def mobile_endpoint(kind: str):
         @wraps(fn)
         def wrapper(request, *args, **kwargs):
             if not request.user.is_authenticated:
-                return error(_("Your sign-in has expired; please sign in again."), 401)
+                return error_response(request, 401, _("Your sign-in has expired; please sign in again."))
             if not can(request.user, "field.mobile"):
-                return error(_("Only grid workers may do this."), 403)
+                return error_response(request, 403, _("Only grid workers may do this."))
             key = request.headers.get("Idempotency-Key", "").strip()  # well formed: InputGuardMiddleware checked it
             try:
                 with transaction.atomic():
@@ -53,13 +50,13 @@ def mobile_endpoint(kind: str):
                         submission.response, submission.status = data, status
                         submission.save(update_fields=["response", "status"])
             except ValidationError as exc:
-                return error(" ".join(exc.messages), 400)
+                return error_response(request, 400, " ".join(exc.messages))
             except PermissionDenied as exc:
-                return error(str(exc) or _("Your role may not do this."), 403)
+                return error_response(request, 403, str(exc) or _("Your role may not do this."))
             except Http404 as exc:
-                return error(str(exc) or _("Not found, or not within your scope."), 404)
+                return error_response(request, 404, str(exc) or _("Not found, or not within your scope."))
             except Conflict as exc:
-                return error(str(exc), 409)
+                return error_response(request, 409, str(exc))
             return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
 
         return wrapper

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from org.errors import error_response
 from org.permissions import can, get_visible_or_404
 from org.schema import documented_as
 from grid import selectors, services
@@ -312,14 +313,12 @@ def api_patrol_stop(request, pk, *, idempotency_key):
 def api_locate(request):
     """Which grid a point is in (for the report form's pin), with the outside-every-grid message."""
 
-    from .mobile import error
-
     if not (can(request.user, "field.mobile") or can(request.user, "grid.map")):
-        return error(_("Your role may not do this."), 403)
+        return error_response(request, 403, _("Your role may not do this."))
     try:
         where = selectors.locate(point_from(request.GET))
     except ValidationError as exc:
-        return error(" ".join(exc.messages), 400)
+        return error_response(request, 400, " ".join(exc.messages))
     return JsonResponse(
         {
             "grid": where.grid.code if where.grid else None,
